@@ -1,0 +1,128 @@
+//! `read_claude_session([path] [, ignore_errors := false])`: one row per event.
+
+use crate::ffi::chunk::OutputChunk;
+use crate::ffi::fs::FileSystem;
+use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
+use crate::ffi::ColumnType::{self, Bigint, Boolean, Timestamp, Varchar};
+use crate::transcript::{Event, Needs, SessionOutput};
+
+use super::scan::{max_threads, read_file, FileQueue, ScanBind};
+
+pub struct ReadClaudeSession;
+
+/// The result columns, in order.
+pub const COLUMNS: [(&str, ColumnType); 18] = [
+    ("filename", Varchar),
+    ("session_id", Varchar),
+    ("id", Varchar),
+    ("event_uuid", Varchar),
+    ("parent_uuid", Varchar),
+    ("tool_id", Varchar),
+    ("event_type", Varchar),
+    ("tool_name", Varchar),
+    ("skill_name", Varchar),
+    ("subagent_type", Varchar),
+    ("command_name", Varchar),
+    ("is_error", Boolean),
+    ("model", Varchar),
+    ("cwd", Varchar),
+    ("occurred_at", Timestamp),
+    ("line_number", Bigint),
+    ("is_sidechain", Boolean),
+    ("tool_input", Varchar),
+];
+const TOOL_INPUT: usize = 17;
+
+pub struct Global {
+    queue: FileQueue,
+    columns: Vec<usize>,
+    needs: Needs,
+}
+
+/// One thread's current file and how many of its events were emitted.
+pub struct Local {
+    fs: Option<FileSystem>,
+    file: usize,
+    current: Option<SessionOutput>,
+    emitted: usize,
+}
+
+impl TableFunction for ReadClaudeSession {
+    const NAME: &'static str = "read_claude_session";
+    type Bind = ScanBind;
+    type Global = Global;
+    type Local = Local;
+
+    fn bind(info: &BindInfo) -> Result<ScanBind, String> {
+        let bind = ScanBind::bind(Self::NAME, info, &COLUMNS)?;
+        info.set_cardinality(bind.files.len() as u64 * 50, false);
+        Ok(bind)
+    }
+
+    fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
+        let columns = info.projected_columns();
+        info.set_max_threads(max_threads(bind.files.len()));
+        let needs = Needs { events: true, tool_input: columns.contains(&TOOL_INPUT), summary: false };
+        Ok(Global { queue: FileQueue::default(), columns, needs })
+    }
+
+    fn local_init(_bind: &ScanBind) -> Result<Local, String> {
+        Ok(Local { fs: None, file: 0, current: None, emitted: 0 })
+    }
+
+    fn scan(bind: &ScanBind, global: &Global, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
+        loop {
+            if let Some(cur) = &local.current {
+                if local.emitted < cur.events.len() {
+                    let end = (local.emitted + out.capacity()).min(cur.events.len());
+                    let path = &bind.files[local.file];
+                    write_events(out, &global.columns, path, &cur.session_id, &cur.events[local.emitted..end]);
+                    local.emitted = end;
+                    return Ok(());
+                }
+            }
+            local.current = None;
+            let Some(i) = global.queue.take(bind.files.len()) else {
+                out.set_len(0);
+                return Ok(());
+            };
+            if local.fs.is_none() {
+                local.fs = Some(bind.file_system()?);
+            }
+            let fs = local.fs.as_ref().expect("file system was just created");
+            local.file = i;
+            local.emitted = 0;
+            local.current = read_file(Self::NAME, fs, &bind.files[i], global.needs, bind.ignore_errors)?;
+        }
+    }
+}
+
+fn write_events(out: &mut OutputChunk, columns: &[usize], path: &str, session_id: &str, events: &[Event]) {
+    for (i, &col) in columns.iter().enumerate() {
+        let mut v = out.column(i);
+        for (r, e) in events.iter().enumerate() {
+            match col {
+                0 => v.set_str(r, path),
+                1 => v.set_str(r, session_id),
+                2 => v.set_str(r, &e.id(session_id)),
+                3 => v.set_opt_str(r, e.event_uuid.as_deref()),
+                4 => v.set_opt_str(r, e.parent_uuid.as_deref()),
+                5 => v.set_opt_str(r, e.tool_id.as_deref()),
+                6 => v.set_str(r, e.event_type.as_str()),
+                7 => v.set_opt_str(r, e.tool_name.as_deref()),
+                8 => v.set_opt_str(r, e.skill_name.as_deref()),
+                9 => v.set_opt_str(r, e.subagent_type.as_deref()),
+                10 => v.set_opt_str(r, e.command_name.as_deref()),
+                11 => v.set_bool(r, e.is_error),
+                12 => v.set_opt_str(r, e.model.as_deref()),
+                13 => v.set_opt_str(r, e.cwd.as_deref()),
+                14 => v.set_opt_i64(r, e.occurred_at),
+                15 => v.set_i64(r, e.line_number as i64),
+                16 => v.set_opt_bool(r, e.is_sidechain),
+                TOOL_INPUT => v.set_opt_str(r, e.tool_input.as_deref()),
+                _ => v.set_null(r),
+            }
+        }
+    }
+    out.set_len(events.len());
+}

@@ -1,0 +1,132 @@
+//! `session_summary([path] [, ignore_errors := false])`: one row per session file.
+
+use crate::ffi::chunk::OutputChunk;
+use crate::ffi::fs::FileSystem;
+use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
+use crate::ffi::ColumnType::{self, Bigint, Integer, Timestamp, Varchar};
+use crate::transcript::summary::PROCESSOR_VERSION;
+use crate::transcript::{Needs, Summary};
+
+use super::scan::{max_threads, read_file, FileQueue, ScanBind};
+
+pub struct SessionSummary;
+
+/// The result columns, in order.
+pub const COLUMNS: [(&str, ColumnType); 28] = [
+    ("filename", Varchar),
+    ("session_id", Varchar),
+    ("started_at", Timestamp),
+    ("ended_at", Timestamp),
+    ("active_seconds", Bigint),
+    ("wall_seconds", Bigint),
+    ("user_messages", Bigint),
+    ("assistant_messages", Bigint),
+    ("tool_calls", Bigint),
+    ("tool_errors", Bigint),
+    ("skill_invocations", Bigint),
+    ("subagent_dispatches", Bigint),
+    ("mcp_calls", Bigint),
+    ("slash_commands", Bigint),
+    ("distinct_tools", Bigint),
+    ("distinct_skills", Bigint),
+    ("primary_model", Varchar),
+    ("input_tokens", Bigint),
+    ("output_tokens", Bigint),
+    ("cache_read_tokens", Bigint),
+    ("cache_creation_tokens", Bigint),
+    ("input_tokens_dedup", Bigint),
+    ("output_tokens_dedup", Bigint),
+    ("cache_read_tokens_dedup", Bigint),
+    ("cache_creation_tokens_dedup", Bigint),
+    ("lines", Bigint),
+    ("malformed_lines", Bigint),
+    ("processor_version", Integer),
+];
+
+pub struct Global {
+    queue: FileQueue,
+    columns: Vec<usize>,
+}
+
+pub struct Local {
+    fs: Option<FileSystem>,
+    rows: Vec<(usize, Summary)>,
+}
+
+const NEEDS: Needs = Needs { events: false, tool_input: false, summary: true };
+
+impl TableFunction for SessionSummary {
+    const NAME: &'static str = "session_summary";
+    type Bind = ScanBind;
+    type Global = Global;
+    type Local = Local;
+
+    fn bind(info: &BindInfo) -> Result<ScanBind, String> {
+        let bind = ScanBind::bind(Self::NAME, info, &COLUMNS)?;
+        info.set_cardinality(bind.files.len() as u64, !bind.ignore_errors);
+        Ok(bind)
+    }
+
+    fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
+        info.set_max_threads(max_threads(bind.files.len()));
+        Ok(Global { queue: FileQueue::default(), columns: info.projected_columns() })
+    }
+
+    fn local_init(_bind: &ScanBind) -> Result<Local, String> {
+        Ok(Local { fs: None, rows: Vec::new() })
+    }
+
+    fn scan(bind: &ScanBind, global: &Global, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
+        local.rows.clear();
+        // Small batches keep the files spread over threads.
+        let batch = out.capacity().min(64);
+        while local.rows.len() < batch {
+            let Some(i) = global.queue.take(bind.files.len()) else { break };
+            if local.fs.is_none() {
+                local.fs = Some(bind.file_system()?);
+            }
+            let fs = local.fs.as_ref().expect("file system was just created");
+            if let Some(output) = read_file(Self::NAME, fs, &bind.files[i], NEEDS, bind.ignore_errors)? {
+                if let Some(summary) = output.summary {
+                    local.rows.push((i, summary));
+                }
+            }
+        }
+        write_summaries(out, &global.columns, &bind.files, &local.rows);
+        Ok(())
+    }
+}
+
+fn write_summaries(out: &mut OutputChunk, columns: &[usize], files: &[String], rows: &[(usize, Summary)]) {
+    for (i, &col) in columns.iter().enumerate() {
+        let mut v = out.column(i);
+        for (r, (file, s)) in rows.iter().enumerate() {
+            match col {
+                0 => v.set_str(r, &files[*file]),
+                1 => v.set_str(r, &s.session_id),
+                2 => v.set_opt_i64(r, s.started_at),
+                3 => v.set_opt_i64(r, s.ended_at),
+                4 => v.set_i64(r, s.active_seconds),
+                5 => v.set_i64(r, s.wall_seconds),
+                6 => v.set_i64(r, s.user_messages),
+                7 => v.set_i64(r, s.assistant_messages),
+                8 => v.set_i64(r, s.tool_calls),
+                9 => v.set_i64(r, s.tool_errors),
+                10 => v.set_i64(r, s.skill_invocations),
+                11 => v.set_i64(r, s.subagent_dispatches),
+                12 => v.set_i64(r, s.mcp_calls),
+                13 => v.set_i64(r, s.slash_commands),
+                14 => v.set_i64(r, s.distinct_tools),
+                15 => v.set_i64(r, s.distinct_skills),
+                16 => v.set_opt_str(r, s.primary_model.as_deref()),
+                17..=20 => v.set_i64(r, s.tokens[col - 17]),
+                21..=24 => v.set_i64(r, s.tokens_dedup[col - 21]),
+                25 => v.set_i64(r, s.lines),
+                26 => v.set_i64(r, s.malformed_lines),
+                27 => v.set_i32(r, PROCESSOR_VERSION),
+                _ => v.set_null(r),
+            }
+        }
+    }
+    out.set_len(rows.len());
+}

@@ -1,0 +1,248 @@
+//! Path arguments to file lists: `~` expansion, the default session folder, and glob
+//! expansion (`*`, `?`, `[...]`, `**`) in sorted order.
+//!
+//! Pure Rust over `std::fs`; which files may then be *read* is decided by DuckDB's file
+//! system when the scanner opens them. `**` follows symbolic links to directories but never
+//! enters a directory twice, so a link loop ends instead of recursing.
+
+#![forbid(unsafe_code)]
+
+use std::collections::HashSet;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use glob::{MatchOptions, Pattern};
+
+/// The default pattern: `$CLAUDE_CONFIG_DIR/projects/**/*.jsonl`, else
+/// `~/.claude/projects/**/*.jsonl`.
+pub fn default_pattern() -> String {
+    match std::env::var("CLAUDE_CONFIG_DIR") {
+        Ok(dir) if !dir.is_empty() => format!("{}/projects/**/*.jsonl", dir.trim_end_matches('/')),
+        _ => "~/.claude/projects/**/*.jsonl".to_owned(),
+    }
+}
+
+/// Replaces a leading `~` (alone or followed by `/`) with `$HOME`.
+pub fn expand_home(pattern: &str) -> String {
+    let home = || std::env::var("HOME").ok().filter(|h| !h.is_empty());
+    if pattern == "~" {
+        return home().unwrap_or_else(|| pattern.to_owned());
+    }
+    match (pattern.strip_prefix("~/"), home()) {
+        (Some(rest), Some(h)) => format!("{}/{}", h.trim_end_matches('/'), rest),
+        _ => pattern.to_owned(),
+    }
+}
+
+/// True when `s` has glob meta characters.
+pub fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// True for paths DuckDB resolves through another file system (`s3://`, `https://`, ...):
+/// they are passed through unexpanded.
+pub fn is_remote(s: &str) -> bool {
+    s.find("://").is_some_and(|i| i > 0 && s[..i].chars().all(|c| c.is_ascii_alphanumeric() || c == '+'))
+}
+
+/// Why a pattern gave no files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpandError {
+    NoMatch(String),
+    BadPattern(String, String),
+}
+
+impl std::fmt::Display for ExpandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExpandError::NoMatch(p) => write!(f, "No files found that match the pattern \"{p}\""),
+            ExpandError::BadPattern(p, e) => write!(f, "Invalid glob pattern \"{p}\": {e}"),
+        }
+    }
+}
+
+/// Expands every pattern (after `~` expansion); the union, sorted and without duplicates.
+/// A pattern that matches nothing is an error naming it.
+pub fn expand_all(patterns: &[String]) -> Result<Vec<String>, ExpandError> {
+    let mut out = Vec::new();
+    for p in patterns {
+        let expanded = expand_home(p);
+        let found = expand(&expanded)?;
+        if found.is_empty() {
+            return Err(ExpandError::NoMatch(p.clone()));
+        }
+        out.extend(found);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Expands one pattern. A path without meta characters is returned as is when it exists
+/// (or is remote); a glob gives every matching entry, directories included (the reader
+/// reports those as unreadable).
+pub fn expand(pattern: &str) -> Result<Vec<String>, ExpandError> {
+    if is_remote(pattern) {
+        return Ok(vec![pattern.to_owned()]);
+    }
+    if !is_glob(pattern) {
+        let exists = fs::symlink_metadata(pattern).is_ok();
+        return Ok(if exists { vec![pattern.to_owned()] } else { vec![] });
+    }
+    let absolute = pattern.starts_with('/');
+    let mut parts: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    // Collapse runs of `**`.
+    parts.dedup_by(|a, b| *a == "**" && *b == "**");
+    let mut comps = Vec::with_capacity(parts.len());
+    for part in parts {
+        comps.push(if part == "**" {
+            Comp::Recursive
+        } else if is_glob(part) {
+            Comp::Glob(Pattern::new(part).map_err(|e| ExpandError::BadPattern(pattern.to_owned(), e.to_string()))?)
+        } else {
+            Comp::Literal(part.to_owned())
+        });
+    }
+    let root = if absolute { PathBuf::from("/") } else { PathBuf::new() };
+    let mut walker = Walker { out: Vec::new(), visited: HashSet::new() };
+    walker.walk(&root, &comps);
+    let mut out: Vec<String> = walker.out.into_iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+enum Comp {
+    Literal(String),
+    Glob(Pattern),
+    Recursive,
+}
+
+const MATCH: MatchOptions = MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: true,
+    require_literal_leading_dot: false,
+};
+
+struct Walker {
+    out: Vec<PathBuf>,
+    /// (pattern position, device, inode) of directories entered through `**`.
+    visited: HashSet<(usize, u64, u64)>,
+}
+
+impl Walker {
+    fn walk(&mut self, dir: &Path, comps: &[Comp]) {
+        let Some((first, rest)) = comps.split_first() else {
+            return;
+        };
+        match first {
+            Comp::Literal(name) => {
+                let child = dir.join(name);
+                if rest.is_empty() {
+                    if fs::symlink_metadata(&child).is_ok() {
+                        self.out.push(child);
+                    }
+                } else if child.is_dir() {
+                    self.walk(&child, rest);
+                }
+            }
+            Comp::Glob(pattern) => {
+                for (name, path) in list(dir) {
+                    if !pattern.matches_with(&name, MATCH) {
+                        continue;
+                    }
+                    if rest.is_empty() {
+                        self.out.push(path);
+                    } else if path.is_dir() {
+                        self.walk(&path, rest);
+                    }
+                }
+            }
+            Comp::Recursive => {
+                let here = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+                let Ok(meta) = fs::metadata(here) else { return };
+                if !meta.is_dir() || !self.visited.insert((comps.len(), meta.dev(), meta.ino())) {
+                    return;
+                }
+                // Zero directories ...
+                self.walk(dir, rest);
+                // ... or one more, then `**` again.
+                for (_, path) in list(dir) {
+                    if path.is_dir() {
+                        self.walk(&path, comps);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The entries of a directory, sorted by name; an unreadable directory has none.
+fn list(dir: &Path) -> Vec<(String, PathBuf)> {
+    let here = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let Ok(rd) = fs::read_dir(here) else { return Vec::new() };
+    let mut v: Vec<(String, PathBuf)> = rd
+        .filter_map(Result::ok)
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = dir.join(&name);
+            (name, path)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The file name without a trailing `.jsonl`: the session id of a file without one.
+pub fn stem(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_suffix(".jsonl").unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> PathBuf {
+        let base = std::env::temp_dir().join(format!("claude_usage_paths_{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        for d in ["u1/p1", "u1/p2/sub", "u2/p1"] {
+            fs::create_dir_all(base.join(d)).unwrap();
+        }
+        for f in ["u1/p1/a.jsonl", "u1/p1/b.txt", "u1/p2/sub/c.jsonl", "u2/p1/d.jsonl", "top.jsonl"] {
+            fs::write(base.join(f), "{}\n").unwrap();
+        }
+        std::os::unix::fs::symlink(base.join("u1"), base.join("u1/p2/loop")).unwrap();
+        base
+    }
+
+    #[test]
+    fn globs_and_recursion() {
+        let base = tree();
+        let b = base.to_string_lossy().to_string();
+        let rel = |v: Vec<String>| v.into_iter().map(|p| p[b.len() + 1..].to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            rel(expand(&format!("{b}/**/*.jsonl")).unwrap()),
+            vec!["top.jsonl", "u1/p1/a.jsonl", "u1/p2/sub/c.jsonl", "u2/p1/d.jsonl"]
+        );
+        assert_eq!(rel(expand(&format!("{b}/u?/p1/*")).unwrap()), vec!["u1/p1/a.jsonl", "u1/p1/b.txt", "u2/p1/d.jsonl"]);
+        assert_eq!(rel(expand(&format!("{b}/u[2]/*/*.jsonl")).unwrap()), vec!["u2/p1/d.jsonl"]);
+        assert_eq!(rel(expand(&format!("{b}/top.jsonl")).unwrap()), vec!["top.jsonl"]);
+        assert!(expand(&format!("{b}/missing.jsonl")).unwrap().is_empty());
+        let err = expand_all(&[format!("{b}/nothing/*.jsonl")]).unwrap_err();
+        assert_eq!(err.to_string(), format!("No files found that match the pattern \"{b}/nothing/*.jsonl\""));
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn home_default_and_stem() {
+        std::env::set_var("HOME", "/home/x");
+        assert_eq!(expand_home("~/a/*.jsonl"), "/home/x/a/*.jsonl");
+        assert_eq!(expand_home("a/~/b"), "a/~/b");
+        assert_eq!(stem("/a/b/sess-1.jsonl"), "sess-1");
+        assert_eq!(stem("x.json"), "x.json");
+        assert!(is_remote("s3://bucket/x.jsonl"));
+        assert!(!is_remote("/tmp/a://b"));
+    }
+}

@@ -1,0 +1,231 @@
+//! Events: what one line contributes (tool uses, subagent dispatches, MCP calls, slash
+//! commands), and the event id the reference server keys its rows by.
+
+use std::sync::{Arc, OnceLock};
+
+use regex::Regex;
+use sha2::{Digest, Sha256};
+
+use super::record::{Content, Item, Record, ToolInput};
+
+/// The kind of an event, as the `event_type` column spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    ToolUse,
+    Subagent,
+    McpCall,
+    SlashCommand,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::ToolUse => "tool_use",
+            EventType::Subagent => "subagent",
+            EventType::McpCall => "mcp_call",
+            EventType::SlashCommand => "slash_command",
+        }
+    }
+}
+
+/// One event. Strings shared by many events of a file (cwd, model) are reference-counted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub line_number: u64,
+    pub event_uuid: Option<Arc<str>>,
+    pub parent_uuid: Option<Arc<str>>,
+    pub tool_id: Option<Box<str>>,
+    pub event_type: EventType,
+    pub tool_name: Option<Arc<str>>,
+    pub skill_name: Option<Box<str>>,
+    pub subagent_type: Option<Box<str>>,
+    pub command_name: Option<Box<str>>,
+    pub is_error: bool,
+    pub model: Option<Arc<str>>,
+    pub cwd: Option<Arc<str>>,
+    /// Microseconds since the epoch, UTC; `None` when no line of the file has a valid time.
+    pub occurred_at: Option<i64>,
+    pub is_sidechain: Option<bool>,
+    /// The tool input object as JSON text (only when asked for).
+    pub tool_input: Option<Box<str>>,
+}
+
+impl Event {
+    /// The reference server's key: lowercase hex sha256 of
+    /// `session_id|event_uuid|tool_id|event_type|tool_name|command_name`, absent values empty.
+    pub fn id(&self, session_id: &str) -> String {
+        let mut h = Sha256::new();
+        let parts: [&str; 6] = [
+            session_id,
+            self.event_uuid.as_deref().unwrap_or(""),
+            self.tool_id.as_deref().unwrap_or(""),
+            self.event_type.as_str(),
+            self.tool_name.as_deref().unwrap_or(""),
+            self.command_name.as_deref().unwrap_or(""),
+        ];
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                h.update(b"|");
+            }
+            h.update(p.as_bytes());
+        }
+        let digest = h.finalize();
+        let mut out = String::with_capacity(64);
+        for b in digest {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        out
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Python's `re` `\s` and `\w` on `str`, spelled for the `regex` crate.
+const PY_SPACE: &str = r"[\s\x1c-\x1f]";
+const PY_WORD_OR: &str = r"[\p{L}\p{N}_:-]";
+
+/// A user text that starts with `/name` (the reference's rule).
+fn leading_slash() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(&format!(r"\A{PY_SPACE}*/([A-Za-z]{PY_WORD_OR}*)")).expect("valid regex"))
+}
+
+/// `<command-name>/name</command-name>` anywhere in a user text (how Claude Code writes them).
+fn command_tag() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(&format!(r"<command-name>/([A-Za-z]{PY_WORD_OR}*)</command-name>")).expect("valid regex")
+    })
+}
+
+/// Slash-command names in one user text: the leading `/name` first, then every tag.
+pub fn slash_commands(text: &str, mut out: impl FnMut(&str)) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(c) = leading_slash().captures(text) {
+        out(c.get(1).map_or("", |m| m.as_str()));
+    }
+    if text.contains("<command-name>/") {
+        for c in command_tag().captures_iter(text) {
+            out(c.get(1).map_or("", |m| m.as_str()));
+        }
+    }
+}
+
+/// How a `tool_use` item is classified.
+pub struct Classified<'a> {
+    pub event_type: EventType,
+    pub skill_name: Option<std::borrow::Cow<'a, str>>,
+    pub subagent_type: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Classifies a tool use by its name: `Skill` (skill from input `skill` or `name`),
+/// `Task`/`Agent` (subagent type from input, defaulting to the tool name), `mcp__*`, or a
+/// plain tool use.
+pub fn classify<'a>(name: &str, item: &Item<'a>) -> Classified<'a> {
+    let non_empty = |s: Option<std::borrow::Cow<'a, str>>| s.filter(|s| !s.is_empty());
+    match name {
+        "Skill" => {
+            let input = item.input.map(ToolInput::parse).unwrap_or_default();
+            Classified {
+                event_type: EventType::ToolUse,
+                skill_name: non_empty(input.skill).or_else(|| non_empty(input.name)),
+                subagent_type: None,
+            }
+        }
+        "Task" | "Agent" => {
+            let input = item.input.map(ToolInput::parse).unwrap_or_default();
+            Classified {
+                event_type: EventType::Subagent,
+                skill_name: None,
+                subagent_type: Some(non_empty(input.subagent_type).unwrap_or_else(|| name.to_owned().into())),
+            }
+        }
+        _ if name.starts_with("mcp__") => {
+            Classified { event_type: EventType::McpCall, skill_name: None, subagent_type: None }
+        }
+        _ => Classified { event_type: EventType::ToolUse, skill_name: None, subagent_type: None },
+    }
+}
+
+/// The texts of a user line in which slash commands are looked for: the content string, or
+/// the `text` of every `{"type":"text"}` item.
+pub fn user_texts<'r>(rec: &'r Record<'_>) -> impl Iterator<Item = &'r str> {
+    let (single, items): (Option<&str>, &[Item]) = match rec.message.as_ref().map(|m| &m.content) {
+        Some(Content::Text(t)) => (Some(t.as_ref()), &[]),
+        Some(Content::Items(items)) => (None, items.as_slice()),
+        _ => (None, &[]),
+    };
+    single.into_iter().chain(
+        items.iter().filter(|i| i.kind.as_deref() == Some("text")).filter_map(|i| i.text.as_deref()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        slash_commands(text, |n| v.push(n.to_owned()));
+        v
+    }
+
+    #[test]
+    fn leading_slash_and_tags() {
+        assert_eq!(names("/compound:debug start"), vec!["compound:debug"]);
+        assert_eq!(names("  \n/review-pr 12"), vec!["review-pr"]);
+        assert_eq!(names("\x1c/x"), vec!["x"]);
+        assert_eq!(names("please /not-a-command"), Vec::<String>::new());
+        assert_eq!(names("/1abc"), Vec::<String>::new());
+        assert_eq!(names("/héllo_wörld"), vec!["héllo_wörld"]);
+        assert_eq!(
+            names("<command-message>x</command-message>\n<command-name>/model</command-name><command-name>/a:b</command-name>"),
+            vec!["model", "a:b"]
+        );
+        assert_eq!(names("/clear <command-name>/clear</command-name>"), vec!["clear", "clear"]);
+        assert_eq!(names(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn event_id_matches_the_reference_key() {
+        // sha256("sess-mixed|u1|||slash_command||compound:debug"), as the reference server computes it.
+        let e = Event {
+            line_number: 1,
+            event_uuid: Some("u1".into()),
+            parent_uuid: None,
+            tool_id: None,
+            event_type: EventType::SlashCommand,
+            tool_name: None,
+            skill_name: None,
+            subagent_type: None,
+            command_name: Some("compound:debug".into()),
+            is_error: false,
+            model: None,
+            cwd: None,
+            occurred_at: None,
+            is_sidechain: None,
+            tool_input: None,
+        };
+        assert_eq!(e.id("sess-mixed"), "255cd5cbe8553193ab3bb5da07f878be241a485a8df6cf2221525fddc06d3797");
+    }
+
+    #[test]
+    fn classification() {
+        let rec = Record::parse(
+            br#"{"message":{"content":[{"type":"tool_use","name":"Skill","input":{"skill":"","name":"n"}},{"type":"tool_use","name":"Task","input":{}},{"type":"tool_use","name":"Agent","input":{"subagent_type":"rev"}}]}}"#,
+        )
+        .unwrap();
+        let Some(Content::Items(items)) = rec.message.as_ref().map(|m| &m.content) else { panic!() };
+        let c = classify("Skill", &items[0]);
+        assert_eq!((c.event_type, c.skill_name.as_deref()), (EventType::ToolUse, Some("n")));
+        let c = classify("Task", &items[1]);
+        assert_eq!((c.event_type, c.subagent_type.as_deref()), (EventType::Subagent, Some("Task")));
+        let c = classify("Agent", &items[2]);
+        assert_eq!(c.subagent_type.as_deref(), Some("rev"));
+        assert_eq!(classify("mcp__gh__x", &items[0]).event_type, EventType::McpCall);
+        assert_eq!(classify("Bash", &items[0]).event_type, EventType::ToolUse);
+    }
+}

@@ -1,0 +1,208 @@
+//! Streaming line splitter: bytes from any `Read` to numbered, trimmed lines.
+//!
+//! The reader keeps one buffer that grows only to the longest line it meets, so a file is
+//! never held whole in memory. Lines end at `\n`; surrounding whitespace (including a
+//! trailing `\r`) is trimmed the way Python's `str.strip()` trims it, and a UTF-8 byte-order
+//! mark at the very start of a file is dropped. Line numbers are 1-based physical lines.
+
+use std::io::{self, Read};
+
+use memchr::memchr;
+
+/// Initial buffer size; the buffer doubles when one line does not fit.
+const INITIAL_CAPACITY: usize = 256 * 1024;
+
+/// Reads lines from `source` and calls `on_line(line_number, trimmed_line)` for every line
+/// that is not blank after trimming. Returns the number of physical lines seen.
+pub fn for_each_line<R, F>(mut source: R, mut on_line: F) -> io::Result<u64>
+where
+    R: Read,
+    F: FnMut(u64, &[u8]),
+{
+    let mut buf: Vec<u8> = vec![0; INITIAL_CAPACITY];
+    let mut start = 0usize; // first unconsumed byte
+    let mut end = 0usize; // end of valid data
+    let mut line_number = 0u64;
+    let mut first = true;
+    loop {
+        // Make room: move the unconsumed tail to the front, grow when a line fills the buffer.
+        if start > 0 && (end == buf.len() || start == end) {
+            buf.copy_within(start..end, 0);
+            end -= start;
+            start = 0;
+        }
+        if end == buf.len() {
+            let new_len = buf.len() * 2;
+            buf.resize(new_len, 0);
+        }
+        let n = read_some(&mut source, &mut buf[end..])?;
+        if n == 0 {
+            if start < end {
+                line_number += 1;
+                emit(&buf[start..end], line_number, &mut first, &mut on_line);
+            }
+            return Ok(line_number);
+        }
+        let scan_from = end;
+        end += n;
+        let mut search = scan_from;
+        while let Some(pos) = memchr(b'\n', &buf[search..end]) {
+            let nl = search + pos;
+            line_number += 1;
+            emit(&buf[start..nl], line_number, &mut first, &mut on_line);
+            start = nl + 1;
+            search = start;
+        }
+    }
+}
+
+fn read_some<R: Read>(source: &mut R, dst: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match source.read(dst) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+fn emit<F: FnMut(u64, &[u8])>(line: &[u8], number: u64, first: &mut bool, on_line: &mut F) {
+    let mut line = line;
+    if *first {
+        *first = false;
+        line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    }
+    let line = trim(line);
+    if !line.is_empty() {
+        on_line(number, line);
+    }
+}
+
+/// Trims what Python's `str.strip()` trims: ASCII whitespace, the separators `\x1c`..`\x1f`
+/// and Unicode white space.
+pub fn trim(mut line: &[u8]) -> &[u8] {
+    loop {
+        match line.first() {
+            Some(&b) if b < 0x80 => {
+                if is_ascii_space(b) {
+                    line = &line[1..];
+                    continue;
+                }
+                break;
+            }
+            Some(_) => match leading_unicode_space(line) {
+                Some(len) => line = &line[len..],
+                None => break,
+            },
+            None => return line,
+        }
+    }
+    loop {
+        match line.last() {
+            Some(&b) if b < 0x80 => {
+                if is_ascii_space(b) {
+                    line = &line[..line.len() - 1];
+                    continue;
+                }
+                break;
+            }
+            Some(_) => match trailing_unicode_space(line) {
+                Some(len) => line = &line[..line.len() - len],
+                None => break,
+            },
+            None => return line,
+        }
+    }
+    line
+}
+
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1f)
+}
+
+fn leading_unicode_space(line: &[u8]) -> Option<usize> {
+    let head = &line[..line.len().min(4)];
+    let s = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+    };
+    let c = s.chars().next()?;
+    c.is_whitespace().then(|| c.len_utf8())
+}
+
+fn trailing_unicode_space(line: &[u8]) -> Option<usize> {
+    let tail = &line[line.len().saturating_sub(4)..];
+    (1..=tail.len()).find_map(|len| {
+        let s = std::str::from_utf8(&tail[tail.len() - len..]).ok()?;
+        let c = s.chars().next()?;
+        (c.len_utf8() == len && c.is_whitespace()).then_some(len)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(data: &[u8]) -> (Vec<(u64, Vec<u8>)>, u64) {
+        let mut out = Vec::new();
+        let n = for_each_line(data, |n, l| out.push((n, l.to_vec()))).unwrap();
+        (out, n)
+    }
+
+    #[test]
+    fn numbers_physical_lines_and_skips_blank_ones() {
+        let (lines, n) = collect(b"a\n\n  \r\nb\r\nc");
+        assert_eq!(lines, vec![(1, b"a".to_vec()), (4, b"b".to_vec()), (5, b"c".to_vec())]);
+        assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn drops_bom_and_python_whitespace() {
+        let (lines, _) = collect("\u{feff}{}\n\u{a0}\x1c{\"a\":1}\u{3000}\n".as_bytes());
+        assert_eq!(lines, vec![(1, b"{}".to_vec()), (2, b"{\"a\":1}".to_vec())]);
+    }
+
+    #[test]
+    fn empty_input_has_no_lines() {
+        assert_eq!(collect(b""), (vec![], 0));
+        assert_eq!(collect(b"\n\n"), (vec![], 2));
+    }
+
+    #[test]
+    fn lines_longer_than_the_buffer() {
+        let long = vec![b'x'; INITIAL_CAPACITY * 3 + 17];
+        let mut data = long.clone();
+        data.extend_from_slice(b"\nshort\n");
+        data.extend_from_slice(&long);
+        let (lines, n) = collect(&data);
+        assert_eq!(n, 3);
+        assert_eq!(lines[0].1.len(), long.len());
+        assert_eq!(lines[1].1, b"short");
+        assert_eq!(lines[2].1.len(), long.len());
+    }
+
+    /// A reader that hands out one byte at a time.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() || buf.is_empty() {
+                return Ok(0);
+            }
+            buf[0] = self.0[0];
+            self.0 = &self.0[1..];
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn short_reads_do_not_split_lines() {
+        let mut out = Vec::new();
+        for_each_line(Trickle(b"ab\ncd\n"), |n, l| out.push((n, l.to_vec()))).unwrap();
+        assert_eq!(out, vec![(1, b"ab".to_vec()), (2, b"cd".to_vec())]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_passed_through() {
+        let (lines, _) = collect(b"\xff\xfe{}\n");
+        assert_eq!(lines, vec![(1, b"\xff\xfe{}".to_vec())]);
+    }
+}

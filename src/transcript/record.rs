@@ -1,0 +1,575 @@
+//! One transcript line as a typed record.
+//!
+//! A line is parsed with `serde_json` straight into borrowed structs that hold only the
+//! fields the events and the summary need; everything else is skipped without being
+//! materialised. The contract is lenient by field and strict by line:
+//!
+//! * a line that is not a JSON object is an error (the caller counts it as malformed);
+//! * a field of the wrong JSON type is *absent* (a numeric `timestamp`, a string `message`,
+//!   a `content` that is neither list nor string, a non-object `usage` or `input`, a boolean
+//!   or float usage counter, ...);
+//! * a duplicated key keeps its last value, as Python's `json` module does.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// A string borrowed from the line when it holds no escapes, owned otherwise.
+pub type Str<'a> = Cow<'a, str>;
+
+/// One parsed line (a "turn" in the reference's words).
+#[derive(Debug, Default)]
+pub struct Record<'a> {
+    /// `type`: "user", "assistant", "progress", "tool_use_result", ...
+    pub kind: Option<Str<'a>>,
+    pub uuid: Option<Str<'a>>,
+    pub parent_uuid: Option<Str<'a>>,
+    pub session_id: Option<Str<'a>>,
+    pub timestamp: Option<Str<'a>>,
+    pub cwd: Option<Str<'a>>,
+    pub is_sidechain: Option<bool>,
+    pub request_id: Option<Str<'a>>,
+    /// Top-level `tool_use_id` of an old-style `tool_use_result` line.
+    pub tool_use_id: Option<Str<'a>>,
+    /// Top-level `toolUseId`, the camel-case spelling of the same.
+    pub tool_use_id_camel: Option<Str<'a>>,
+    /// Top-level `is_error` (only JSON `true` counts).
+    pub is_error: bool,
+    pub message: Option<Message<'a>>,
+}
+
+/// The `message` object of a line.
+#[derive(Debug, Default)]
+pub struct Message<'a> {
+    pub id: Option<Str<'a>>,
+    pub model: Option<Str<'a>>,
+    pub content: Content<'a>,
+    pub usage: Option<Usage>,
+}
+
+/// `message.content`: a plain string or a list of items; anything else is absent.
+#[derive(Debug, Default)]
+pub enum Content<'a> {
+    #[default]
+    Absent,
+    Text(Str<'a>),
+    Items(Vec<Item<'a>>),
+}
+
+/// One element of a content list. Elements that are not objects are kept as `None` in the
+/// list so that nothing shifts; they produce nothing.
+#[derive(Debug, Default)]
+pub struct Item<'a> {
+    pub kind: Option<Str<'a>>,
+    pub id: Option<Str<'a>>,
+    pub name: Option<Str<'a>>,
+    /// The raw JSON text of `input` when it is an object.
+    pub input: Option<&'a RawValue>,
+    pub tool_use_id: Option<Str<'a>>,
+    pub is_error: bool,
+    pub text: Option<Str<'a>>,
+}
+
+/// The four usage counters; a counter that is not an integer in the `i64` range is absent.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cache_read_input_tokens: Option<i64>,
+    pub cache_creation_input_tokens: Option<i64>,
+}
+
+/// The few fields of a tool input that classify an event.
+#[derive(Debug, Default)]
+pub struct ToolInput<'a> {
+    pub skill: Option<Str<'a>>,
+    pub name: Option<Str<'a>>,
+    pub subagent_type: Option<Str<'a>>,
+}
+
+/// Why a line was not a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineError {
+    /// Not UTF-8.
+    Encoding,
+    /// Not JSON, or nested deeper than the parser allows.
+    Syntax(String),
+    /// JSON, but not an object.
+    NotAnObject,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineError::Encoding => f.write_str("line is not valid UTF-8"),
+            LineError::Syntax(e) => write!(f, "line is not valid JSON: {e}"),
+            LineError::NotAnObject => f.write_str("line is not a JSON object"),
+        }
+    }
+}
+
+impl<'a> Record<'a> {
+    /// Parses one line (already stripped of surrounding whitespace).
+    pub fn parse(line: &'a [u8]) -> Result<Record<'a>, LineError> {
+        let text = std::str::from_utf8(line).map_err(|_| LineError::Encoding)?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let rec = match de.deserialize_any(RecordVisitor) {
+            Ok(Some(rec)) => rec,
+            Ok(None) => return Err(LineError::NotAnObject),
+            Err(e) => return Err(LineError::Syntax(e.to_string())),
+        };
+        de.end().map_err(|e| LineError::Syntax(e.to_string()))?;
+        Ok(rec)
+    }
+}
+
+impl<'a> ToolInput<'a> {
+    /// Reads the classifying fields of a tool input object (raw JSON text of an object).
+    pub fn parse(raw: &'a RawValue) -> ToolInput<'a> {
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        de.deserialize_any(ToolInputVisitor).ok().flatten().unwrap_or_default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Lenient leaf values: the right JSON type gives `Some`, any other value is consumed and
+// gives `None`.
+
+/// A string field; any other JSON type is absent.
+struct LenientStr<'a>(Option<Str<'a>>);
+
+impl<'de> Deserialize<'de> for LenientStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LenientStrVisitor).map(LenientStr)
+    }
+}
+
+struct LenientStrVisitor;
+
+/// Consumes a whole value of the "wrong" type and yields `Self::Value::default()`.
+macro_rules! absent_for_other_types {
+    () => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+    };
+}
+
+macro_rules! absent_for_strings {
+    () => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+    };
+}
+
+macro_rules! absent_for_seqs {
+    () => {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Default::default())
+        }
+    };
+}
+
+macro_rules! absent_for_maps {
+    () => {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Default::default())
+        }
+    };
+}
+
+impl<'de> Visitor<'de> for LenientStrVisitor {
+    type Value = Option<Str<'de>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v)))
+    }
+    absent_for_other_types!();
+    absent_for_seqs!();
+    absent_for_maps!();
+}
+
+/// `true` only for the JSON literal `true`; any other value counts as absent (false).
+struct LenientTrue(bool);
+
+impl<'de> Deserialize<'de> for LenientTrue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LenientTrueVisitor).map(LenientTrue)
+    }
+}
+
+struct LenientTrueVisitor;
+
+impl<'de> Visitor<'de> for LenientTrueVisitor {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    absent_for_strings!();
+    absent_for_seqs!();
+    absent_for_maps!();
+}
+
+/// A boolean field (`isSidechain`); any other JSON type is absent.
+struct LenientBool(Option<bool>);
+
+impl<'de> Deserialize<'de> for LenientBool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LenientBoolVisitor).map(LenientBool)
+    }
+}
+
+struct LenientBoolVisitor;
+
+impl<'de> Visitor<'de> for LenientBoolVisitor {
+    type Value = Option<bool>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    absent_for_strings!();
+    absent_for_seqs!();
+    absent_for_maps!();
+}
+
+/// An integer usage counter; booleans, floats, strings, and integers outside `i64` are absent.
+struct LenientInt(Option<i64>);
+
+impl<'de> Deserialize<'de> for LenientInt {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LenientIntVisitor).map(LenientInt)
+    }
+}
+
+struct LenientIntVisitor;
+
+impl<'de> Visitor<'de> for LenientIntVisitor {
+    type Value = Option<i64>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(v).ok())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    absent_for_strings!();
+    absent_for_seqs!();
+    absent_for_maps!();
+}
+
+/// Wraps an object visitor: an object gives `Some`, any other JSON value is consumed and
+/// gives `None`.
+macro_rules! object_or_absent {
+    ($visitor:ident, $value:ty, |$map:ident| $body:block) => {
+        struct $visitor;
+        impl<'de> Visitor<'de> for $visitor {
+            type Value = Option<$value>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut $map: A) -> Result<Self::Value, A::Error> {
+                $body
+            }
+            absent_for_other_types!();
+            absent_for_strings!();
+            absent_for_seqs!();
+        }
+    };
+}
+
+/// Deserializes with the given visitor through `deserialize_any`.
+struct With<V>(V);
+
+impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for With<V> {
+    type Value = V::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        d.deserialize_any(self.0)
+    }
+}
+
+fn str_value<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Str<'de>>, A::Error> {
+    Ok(map.next_value::<LenientStr<'de>>()?.0)
+}
+
+object_or_absent!(RecordVisitor, Record<'de>, |map| {
+    let mut rec = Record::default();
+    while let Some(key) = map.next_key::<Str<'de>>()? {
+        match key.as_ref() {
+            "type" => rec.kind = str_value(&mut map)?,
+            "uuid" => rec.uuid = str_value(&mut map)?,
+            "parentUuid" => rec.parent_uuid = str_value(&mut map)?,
+            "sessionId" => rec.session_id = str_value(&mut map)?,
+            "timestamp" => rec.timestamp = str_value(&mut map)?,
+            "cwd" => rec.cwd = str_value(&mut map)?,
+            "isSidechain" => rec.is_sidechain = map.next_value::<LenientBool>()?.0,
+            "requestId" => rec.request_id = str_value(&mut map)?,
+            "tool_use_id" => rec.tool_use_id = str_value(&mut map)?,
+            "toolUseId" => rec.tool_use_id_camel = str_value(&mut map)?,
+            "is_error" => rec.is_error = map.next_value::<LenientTrue>()?.0,
+            "message" => rec.message = map.next_value_seed(With(MessageVisitor))?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(Some(rec))
+});
+
+object_or_absent!(MessageVisitor, Message<'de>, |map| {
+    let mut msg = Message::default();
+    while let Some(key) = map.next_key::<Str<'de>>()? {
+        match key.as_ref() {
+            "id" => msg.id = str_value(&mut map)?,
+            "model" => msg.model = str_value(&mut map)?,
+            "content" => msg.content = map.next_value_seed(With(ContentVisitor))?,
+            "usage" => msg.usage = map.next_value_seed(With(UsageVisitor))?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(Some(msg))
+});
+
+object_or_absent!(UsageVisitor, Usage, |map| {
+    let mut usage = Usage::default();
+    while let Some(key) = map.next_key::<Str<'de>>()? {
+        let slot = match key.as_ref() {
+            "input_tokens" => &mut usage.input_tokens,
+            "output_tokens" => &mut usage.output_tokens,
+            "cache_read_input_tokens" => &mut usage.cache_read_input_tokens,
+            "cache_creation_input_tokens" => &mut usage.cache_creation_input_tokens,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+        };
+        *slot = map.next_value::<LenientInt>()?.0;
+    }
+    Ok(Some(usage))
+});
+
+object_or_absent!(ItemVisitor, Item<'de>, |map| {
+    let mut item = Item::default();
+    while let Some(key) = map.next_key::<Str<'de>>()? {
+        match key.as_ref() {
+            "type" => item.kind = str_value(&mut map)?,
+            "id" => item.id = str_value(&mut map)?,
+            "name" => item.name = str_value(&mut map)?,
+            "tool_use_id" => item.tool_use_id = str_value(&mut map)?,
+            "is_error" => item.is_error = map.next_value::<LenientTrue>()?.0,
+            "text" => item.text = str_value(&mut map)?,
+            "input" => {
+                let raw: &'de RawValue = map.next_value()?;
+                item.input = raw.get().starts_with('{').then_some(raw);
+            }
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(Some(item))
+});
+
+object_or_absent!(ToolInputVisitor, ToolInput<'de>, |map| {
+    let mut input = ToolInput::default();
+    while let Some(key) = map.next_key::<Str<'de>>()? {
+        match key.as_ref() {
+            "skill" => input.skill = str_value(&mut map)?,
+            "name" => input.name = str_value(&mut map)?,
+            "subagent_type" => input.subagent_type = str_value(&mut map)?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(Some(input))
+});
+
+/// `content`: a string, or a list whose object elements are items.
+struct ContentVisitor;
+
+impl<'de> Visitor<'de> for ContentVisitor {
+    type Value = Content<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Content::Text(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Content::Text(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Content::Text(Cow::Owned(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(With(ItemVisitor))? {
+            if let Some(item) = item {
+                items.push(item);
+            }
+        }
+        Ok(Content::Items(items))
+    }
+    absent_for_other_types!();
+    absent_for_maps!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_fields_it_needs() {
+        let line = br#"{"type":"assistant","uuid":"a1","parentUuid":null,"sessionId":"s","timestamp":"2026-05-12T15:00:01.000Z","cwd":"/w","isSidechain":false,"requestId":"r1","message":{"id":"m1","model":"claude","content":[{"type":"tool_use","id":"tu1","name":"Skill","input":{"skill":"x","deep":{"a":[1,2]}}}],"usage":{"input_tokens":3,"output_tokens":4,"cache_read_input_tokens":5,"cache_creation_input_tokens":6}}}"#;
+        let rec = Record::parse(line).unwrap();
+        assert_eq!(rec.kind.as_deref(), Some("assistant"));
+        assert_eq!(rec.parent_uuid, None);
+        assert_eq!(rec.is_sidechain, Some(false));
+        let msg = rec.message.unwrap();
+        assert_eq!(msg.id.as_deref(), Some("m1"));
+        assert_eq!(
+            msg.usage,
+            Some(Usage {
+                input_tokens: Some(3),
+                output_tokens: Some(4),
+                cache_read_input_tokens: Some(5),
+                cache_creation_input_tokens: Some(6)
+            })
+        );
+        let Content::Items(items) = msg.content else { panic!("items") };
+        assert_eq!(items.len(), 1);
+        let input = items[0].input.unwrap();
+        assert_eq!(input.get(), r#"{"skill":"x","deep":{"a":[1,2]}}"#);
+        assert_eq!(ToolInput::parse(input).skill.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn wrong_types_are_absent() {
+        let line = br#"{"type":7,"timestamp":12345,"sessionId":5,"isSidechain":"yes","message":{"content":{"a":1},"usage":{"input_tokens":true,"output_tokens":1.5,"cache_read_input_tokens":"9","cache_creation_input_tokens":18446744073709551615}}}"#;
+        let rec = Record::parse(line).unwrap();
+        assert!(rec.kind.is_none() && rec.timestamp.is_none() && rec.session_id.is_none());
+        assert_eq!(rec.is_sidechain, None);
+        let msg = rec.message.unwrap();
+        assert!(matches!(msg.content, Content::Absent));
+        assert_eq!(msg.usage, Some(Usage::default()));
+        let rec = Record::parse(br#"{"message":"hello"}"#).unwrap();
+        assert!(rec.message.is_none());
+        let rec = Record::parse(br#"{"message":{"usage":[1],"content":5}}"#).unwrap();
+        let msg = rec.message.unwrap();
+        assert!(msg.usage.is_none() && matches!(msg.content, Content::Absent));
+        let rec = Record::parse(br#"{"message":{"content":[1,"x",{"type":"tool_use","input":[1]}]}}"#).unwrap();
+        let Content::Items(items) = rec.message.unwrap().content else { panic!() };
+        assert_eq!(items.len(), 1);
+        assert!(items[0].input.is_none());
+    }
+
+    #[test]
+    fn is_error_needs_literal_true() {
+        let rec = Record::parse(br#"{"is_error":1}"#).unwrap();
+        assert!(!rec.is_error);
+        let rec = Record::parse(br#"{"is_error":true}"#).unwrap();
+        assert!(rec.is_error);
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last() {
+        let rec = Record::parse(br#"{"type":"user","type":"assistant"}"#).unwrap();
+        assert_eq!(rec.kind.as_deref(), Some("assistant"));
+    }
+
+    #[test]
+    fn escaped_strings_are_decoded() {
+        let rec = Record::parse(br#"{"cwd":"C:\\work\u00e9"}"#).unwrap();
+        assert_eq!(rec.cwd.as_deref(), Some("C:\\work\u{e9}"));
+    }
+
+    #[test]
+    fn non_objects_and_garbage_are_errors() {
+        assert_eq!(Record::parse(b"[1,2]").unwrap_err(), LineError::NotAnObject);
+        assert_eq!(Record::parse(b"null").unwrap_err(), LineError::NotAnObject);
+        assert_eq!(Record::parse(b"\"s\"").unwrap_err(), LineError::NotAnObject);
+        assert!(matches!(Record::parse(b"{\"a\":").unwrap_err(), LineError::Syntax(_)));
+        assert!(matches!(Record::parse(b"{} {}").unwrap_err(), LineError::Syntax(_)));
+        assert_eq!(Record::parse(b"{\"a\":\"\xff\"}").unwrap_err(), LineError::Encoding);
+    }
+
+    #[test]
+    fn deep_nesting_in_skipped_values_is_fine_and_unbalanced_is_not() {
+        // Values the record does not need are skipped iteratively: no depth limit, no stack use.
+        let deep = format!("{{\"type\":\"user\",\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(Record::parse(deep.as_bytes()).unwrap().kind.as_deref(), Some("user"));
+        let unbalanced = format!("{{\"a\":{}}}", "[".repeat(100_000));
+        assert!(matches!(Record::parse(unbalanced.as_bytes()).unwrap_err(), LineError::Syntax(_)));
+    }
+}

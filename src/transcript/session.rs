@@ -1,0 +1,476 @@
+//! One session file, line by line: records in, events and a summary out.
+//!
+//! [`SessionScanner`] is fed the file's non-blank lines in order and keeps only what the
+//! rules need across lines: the events found so far (their `is_error` and, before the
+//! first valid timestamp, their time depend on later lines), the ids of failed tool uses,
+//! and the summary's accumulators. [`SessionScanner::finish`] resolves the look-ahead and
+//! returns the file's events and summary.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::event::{classify, slash_commands, user_texts, Event, EventType};
+use super::record::{Content, Record, Usage};
+use super::summary::{active_seconds, ModelCounter, Summary, Tokens, DEFAULT_GAP_SECONDS};
+use super::timestamp::parse_timestamp;
+
+/// What the caller wants computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Keep the events (for `read_claude_session`). Without it only their counts survive.
+    pub events: bool,
+    /// Keep each tool use's input as JSON text.
+    pub tool_input: bool,
+    /// Accumulate the summary (for `session_summary`).
+    pub summary: bool,
+}
+
+impl Needs {
+    pub const ALL: Needs = Needs { events: true, tool_input: true, summary: true };
+}
+
+/// The result of one file.
+#[derive(Debug)]
+pub struct SessionOutput {
+    pub session_id: String,
+    pub events: Vec<Event>,
+    pub summary: Option<Summary>,
+}
+
+/// Streaming state of one file; see the module documentation.
+pub struct SessionScanner {
+    needs: Needs,
+    stem: String,
+    session_id: Option<String>,
+    events: Vec<Event>,
+    /// Time of the most recent line with a valid timestamp.
+    last_time: Option<i64>,
+    failed_tools: HashSet<Box<str>>,
+    // Interned strings: consecutive lines mostly share them.
+    last_cwd: Option<Arc<str>>,
+    last_model: Option<Arc<str>>,
+    // Summary accumulators.
+    times: Vec<i64>,
+    user_messages: i64,
+    assistant_messages: i64,
+    models: ModelCounter,
+    tokens: Tokens,
+    tokens_solo: Tokens,
+    tokens_by_message: HashMap<(Box<str>, Option<Box<str>>), Tokens>,
+    lines: i64,
+    malformed_lines: i64,
+}
+
+impl SessionScanner {
+    /// `stem` is the file name without `.jsonl`, the session id when no line has one.
+    pub fn new(stem: &str, needs: Needs) -> Self {
+        SessionScanner {
+            needs,
+            stem: stem.to_owned(),
+            session_id: None,
+            events: Vec::new(),
+            last_time: None,
+            failed_tools: HashSet::new(),
+            last_cwd: None,
+            last_model: None,
+            times: Vec::new(),
+            user_messages: 0,
+            assistant_messages: 0,
+            models: ModelCounter::default(),
+            tokens: [0; 4],
+            tokens_solo: [0; 4],
+            tokens_by_message: HashMap::new(),
+            lines: 0,
+            malformed_lines: 0,
+        }
+    }
+
+    /// Number of events found so far.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Feeds one non-blank, trimmed line.
+    pub fn push_line(&mut self, line_number: u64, line: &[u8]) {
+        self.lines += 1;
+        match Record::parse(line) {
+            Ok(rec) => self.push_record(line_number, &rec),
+            Err(_) => self.malformed_lines += 1,
+        }
+    }
+
+    /// Feeds one parsed line.
+    pub fn push_record(&mut self, line_number: u64, rec: &Record<'_>) {
+        if let Some(t) = rec.timestamp.as_deref().and_then(parse_timestamp) {
+            if self.last_time.is_none() {
+                // The first valid time of the file also dates the events before it.
+                for e in &mut self.events {
+                    e.occurred_at = Some(t);
+                }
+            }
+            self.last_time = Some(t);
+            if self.needs.summary {
+                self.times.push(t);
+            }
+        }
+        if self.session_id.is_none() {
+            if let Some(sid) = rec.session_id.as_deref().filter(|s| !s.is_empty()) {
+                self.session_id = Some(sid.to_owned());
+            }
+        }
+        self.collect_failures(rec);
+
+        let kind = rec.kind.as_deref().unwrap_or("");
+        match kind {
+            "assistant" => {
+                self.assistant_messages += 1;
+                if self.needs.summary {
+                    self.count_assistant(rec);
+                }
+                self.tool_events(line_number, rec);
+            }
+            "user" => {
+                self.user_messages += 1;
+                self.command_events(line_number, rec);
+            }
+            // Every other type ("progress", "system", "summary", ...) gives no events.
+            _ => {}
+        }
+    }
+
+    /// Tool uses whose result says `is_error: true`: top-level `tool_use_result` lines and
+    /// `tool_result` items of any line's message.
+    fn collect_failures(&mut self, rec: &Record<'_>) {
+        if rec.kind.as_deref() == Some("tool_use_result") && rec.is_error {
+            let id = [&rec.tool_use_id, &rec.tool_use_id_camel]
+                .into_iter()
+                .find_map(|s| s.as_deref().filter(|s| !s.is_empty()));
+            if let Some(id) = id {
+                self.failed_tools.insert(id.into());
+            }
+        }
+        if let Some(Content::Items(items)) = rec.message.as_ref().map(|m| &m.content) {
+            for item in items {
+                if item.is_error && item.kind.as_deref() == Some("tool_result") {
+                    if let Some(id) = item.tool_use_id.as_deref().filter(|s| !s.is_empty()) {
+                        if !self.failed_tools.contains(id) {
+                            self.failed_tools.insert(id.into());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn count_assistant(&mut self, rec: &Record<'_>) {
+        let Some(msg) = rec.message.as_ref() else { return };
+        if let Some(model) = msg.model.as_deref().filter(|m| !m.is_empty()) {
+            self.models.add(model);
+        }
+        let Some(usage) = msg.usage.as_ref() else { return };
+        let values = usage_values(usage);
+        for (sum, v) in self.tokens.iter_mut().zip(values) {
+            *sum = sum.saturating_add(v);
+        }
+        match msg.id.as_deref().filter(|id| !id.is_empty()) {
+            None => {
+                for (sum, v) in self.tokens_solo.iter_mut().zip(values) {
+                    *sum = sum.saturating_add(v);
+                }
+            }
+            Some(id) => {
+                let key = (Box::from(id), rec.request_id.as_deref().map(Box::from));
+                let best = self.tokens_by_message.entry(key).or_insert([0; 4]);
+                for (b, v) in best.iter_mut().zip(values) {
+                    *b = (*b).max(v);
+                }
+            }
+        }
+    }
+
+    fn cwd(&mut self, rec: &Record<'_>) -> Option<Arc<str>> {
+        intern(&mut self.last_cwd, rec.cwd.as_deref())
+    }
+
+    fn tool_events(&mut self, line_number: u64, rec: &Record<'_>) {
+        let Some(msg) = rec.message.as_ref() else { return };
+        let Content::Items(items) = &msg.content else { return };
+        let mut line_fields: Option<LineFields> = None;
+        for item in items.iter().filter(|i| i.kind.as_deref() == Some("tool_use")) {
+            let name = item.name.as_deref().unwrap_or("");
+            let class = classify(name, item);
+            let fields = match &line_fields {
+                Some(f) => f.clone(),
+                None => {
+                    let f = LineFields {
+                        uuid: rec.uuid.as_deref().map(Arc::from),
+                        parent: rec.parent_uuid.as_deref().map(Arc::from),
+                        cwd: self.cwd(rec),
+                        model: intern(&mut self.last_model, msg.model.as_deref()),
+                    };
+                    line_fields = Some(f.clone());
+                    f
+                }
+            };
+            self.events.push(Event {
+                line_number,
+                event_uuid: fields.uuid,
+                parent_uuid: fields.parent,
+                tool_id: item.id.as_deref().filter(|s| !s.is_empty()).map(Box::from),
+                event_type: class.event_type,
+                tool_name: (!name.is_empty()).then(|| Arc::from(name)),
+                skill_name: class.skill_name.map(|s| Box::from(s.as_ref())),
+                subagent_type: class.subagent_type.map(|s| Box::from(s.as_ref())),
+                command_name: None,
+                is_error: false,
+                model: fields.model,
+                cwd: fields.cwd,
+                occurred_at: self.last_time,
+                is_sidechain: rec.is_sidechain,
+                tool_input: if self.needs.tool_input { item.input.map(|raw| Box::from(raw.get())) } else { None },
+            });
+        }
+    }
+
+    fn command_events(&mut self, line_number: u64, rec: &Record<'_>) {
+        let mut names: Vec<String> = Vec::new();
+        for text in user_texts(rec) {
+            slash_commands(text, |n| names.push(n.to_owned()));
+        }
+        if names.is_empty() {
+            return;
+        }
+        let uuid: Option<Arc<str>> = rec.uuid.as_deref().map(Arc::from);
+        let parent: Option<Arc<str>> = rec.parent_uuid.as_deref().map(Arc::from);
+        let cwd = self.cwd(rec);
+        for name in names {
+            self.events.push(Event {
+                line_number,
+                event_uuid: uuid.clone(),
+                parent_uuid: parent.clone(),
+                tool_id: None,
+                event_type: EventType::SlashCommand,
+                tool_name: None,
+                skill_name: None,
+                subagent_type: None,
+                command_name: Some(name.into_boxed_str()),
+                is_error: false,
+                model: None,
+                cwd: cwd.clone(),
+                occurred_at: self.last_time,
+                is_sidechain: rec.is_sidechain,
+                tool_input: None,
+            });
+        }
+    }
+
+    /// Counts a line that could not be read as a record (used by callers that parse
+    /// themselves).
+    pub fn push_malformed(&mut self) {
+        self.lines += 1;
+        self.malformed_lines += 1;
+    }
+
+    /// Resolves what needed the whole file and returns its events and summary.
+    pub fn finish(mut self) -> SessionOutput {
+        let session_id = self.session_id.take().unwrap_or_else(|| self.stem.clone());
+        if !self.failed_tools.is_empty() {
+            for e in &mut self.events {
+                if let Some(id) = e.tool_id.as_deref() {
+                    e.is_error = self.failed_tools.contains(id);
+                }
+            }
+        }
+        let summary = self.needs.summary.then(|| self.summary(&session_id));
+        if !self.needs.events {
+            self.events.clear();
+        }
+        SessionOutput { session_id, events: self.events, summary }
+    }
+
+    fn summary(&mut self, session_id: &str) -> Summary {
+        let mut s = Summary {
+            session_id: session_id.to_owned(),
+            user_messages: self.user_messages,
+            assistant_messages: self.assistant_messages,
+            primary_model: self.models.primary().map(str::to_owned),
+            tokens: self.tokens,
+            lines: self.lines,
+            malformed_lines: self.malformed_lines,
+            ..Summary::default()
+        };
+        if let (Some(&lo), Some(&hi)) = (self.times.iter().min(), self.times.iter().max()) {
+            s.started_at = Some(lo);
+            s.ended_at = Some(hi);
+            s.wall_seconds = (hi - lo) / 1_000_000;
+        }
+        s.active_seconds = active_seconds(&mut self.times, DEFAULT_GAP_SECONDS);
+        let mut dedup = self.tokens_solo;
+        for best in self.tokens_by_message.values() {
+            for (d, v) in dedup.iter_mut().zip(best) {
+                *d = d.saturating_add(*v);
+            }
+        }
+        s.tokens_dedup = dedup;
+        let mut tools: HashSet<&str> = HashSet::new();
+        let mut skills: HashSet<&str> = HashSet::new();
+        for e in &self.events {
+            match e.event_type {
+                EventType::ToolUse => s.tool_calls += 1,
+                EventType::Subagent => s.subagent_dispatches += 1,
+                EventType::McpCall => s.mcp_calls += 1,
+                EventType::SlashCommand => s.slash_commands += 1,
+            }
+            s.tool_errors += i64::from(e.is_error);
+            if let Some(name) = e.tool_name.as_deref() {
+                tools.insert(name);
+            }
+            if let Some(skill) = e.skill_name.as_deref() {
+                s.skill_invocations += 1;
+                skills.insert(skill);
+            }
+        }
+        s.distinct_tools = tools.len() as i64;
+        s.distinct_skills = skills.len() as i64;
+        s
+    }
+}
+
+/// Per-line values shared by the line's events.
+#[derive(Clone)]
+struct LineFields {
+    uuid: Option<Arc<str>>,
+    parent: Option<Arc<str>>,
+    cwd: Option<Arc<str>>,
+    model: Option<Arc<str>>,
+}
+
+/// Returns a shared copy of `value`, reusing `last` when it holds the same text.
+fn intern(last: &mut Option<Arc<str>>, value: Option<&str>) -> Option<Arc<str>> {
+    let value = value?;
+    match last {
+        Some(prev) if prev.as_ref() == value => Some(prev.clone()),
+        _ => {
+            let a: Arc<str> = Arc::from(value);
+            *last = Some(a.clone());
+            Some(a)
+        }
+    }
+}
+
+/// The four counters of a usage object; an absent counter is 0.
+fn usage_values(u: &Usage) -> Tokens {
+    [
+        u.input_tokens.unwrap_or(0),
+        u.output_tokens.unwrap_or(0),
+        u.cache_read_input_tokens.unwrap_or(0),
+        u.cache_creation_input_tokens.unwrap_or(0),
+    ]
+}
+
+/// Reads a whole session from bytes (used by tests and the fuzz target).
+pub fn scan_bytes(stem: &str, data: &[u8], needs: Needs) -> SessionOutput {
+    let mut scanner = SessionScanner::new(stem, needs);
+    super::lines::for_each_line(data, |n, line| scanner.push_line(n, line)).expect("reading from memory cannot fail");
+    scanner.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(data: &str) -> SessionOutput {
+        scan_bytes("stem", data.as_bytes(), Needs::ALL)
+    }
+
+    const T0: i64 = 1_778_598_000_000_000; // 2026-05-12T15:00:00Z
+
+    #[test]
+    fn error_results_before_and_after_their_tool_use() {
+        let out = scan(concat!(
+            r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","is_error":true}]}}"#,
+            "\n",
+            r#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t1","name":"Bash"},{"type":"tool_use","id":"t2","name":"Read"},{"type":"tool_use","id":"t3","name":"Edit"}]}}"#,
+            "\n",
+            r#"{"type":"tool_use_result","toolUseId":"t2","is_error":true}"#,
+            "\n",
+            r#"{"type":"progress","message":{"content":[{"type":"tool_result","tool_use_id":"t3","is_error":false}]}}"#,
+        ));
+        let errs: Vec<bool> = out.events.iter().map(|e| e.is_error).collect();
+        assert_eq!(errs, vec![true, true, false]);
+        assert_eq!(out.summary.unwrap().tool_errors, 2);
+    }
+
+    #[test]
+    fn times_fall_back_to_the_last_valid_then_the_first_valid() {
+        let out = scan(concat!(
+            r#"{"type":"user","message":{"content":"/a"}}"#,
+            "\n",
+            r#"{"type":"system","timestamp":"2026-05-12T15:00:00Z"}"#,
+            "\n",
+            r#"{"type":"user","timestamp":"garbage","message":{"content":"/b"}}"#,
+            "\n",
+            r#"{"type":"user","timestamp":"2026-05-12T17:00:00+02:00","message":{"content":"/c"}}"#,
+        ));
+        let times: Vec<Option<i64>> = out.events.iter().map(|e| e.occurred_at).collect();
+        assert_eq!(times, vec![Some(T0), Some(T0), Some(T0)]);
+        let s = out.summary.unwrap();
+        assert_eq!((s.started_at, s.ended_at, s.wall_seconds), (Some(T0), Some(T0), 0));
+    }
+
+    #[test]
+    fn no_valid_time_at_all_is_null() {
+        let out = scan(r#"{"type":"user","message":{"content":"/a"}}"#);
+        assert_eq!(out.events[0].occurred_at, None);
+        assert_eq!(out.session_id, "stem");
+    }
+
+    #[test]
+    fn dedup_takes_the_largest_per_message_and_request() {
+        let line = |id: &str, req: &str, out: i64| {
+            format!(r#"{{"type":"assistant","requestId":{req},"message":{{"id":{id},"model":"m","usage":{{"input_tokens":1,"output_tokens":{out}}}}}}}"#)
+        };
+        let data = [
+            line("\"m1\"", "\"r1\"", 5),
+            line("\"m1\"", "\"r1\"", 9),
+            line("\"m1\"", "\"r1\"", 7),
+            line("\"m1\"", "null", 2),
+            line("null", "\"r1\"", 3),
+            line("\"\"", "\"r1\"", 4),
+        ]
+        .join("\n");
+        let s = scan(&data).summary.unwrap();
+        assert_eq!(s.tokens, [6, 30, 0, 0]);
+        assert_eq!(s.tokens_dedup, [4, 9 + 2 + 3 + 4, 0, 0]);
+        assert_eq!(s.assistant_messages, 6);
+        assert_eq!(s.primary_model.as_deref(), Some("m"));
+    }
+
+    #[test]
+    fn malformed_lines_are_counted_not_fatal() {
+        let out = scan("{\"type\":\"user\",\"sessionId\":\"s1\"}\nnot json\n[1]\n\n{\"type\":\"user\"");
+        let s = out.summary.unwrap();
+        assert_eq!((s.lines, s.malformed_lines, s.user_messages), (4, 3, 1));
+        assert_eq!(out.session_id, "s1");
+    }
+
+    #[test]
+    fn event_fields_and_classification() {
+        let out = scan(concat!(
+            r#"{"type":"assistant","uuid":"a1","parentUuid":"u0","sessionId":"s","cwd":"/w","isSidechain":true,"timestamp":"2026-05-12T15:00:00Z","message":{"model":"claude","content":[{"type":"text","text":"hi"},{"type":"tool_use","id":"t1","name":"Skill","input":{"skill":"pdf"}},{"type":"tool_use","id":"t2","name":"Task","input":{"subagent_type":"rev"}},{"type":"tool_use","id":"t3","name":"mcp__gh__issue","input":{"a":1}}]}}"#,
+        ));
+        let e = &out.events;
+        assert_eq!(e.len(), 3);
+        assert_eq!((e[0].event_type, e[0].skill_name.as_deref()), (EventType::ToolUse, Some("pdf")));
+        assert_eq!((e[1].event_type, e[1].subagent_type.as_deref()), (EventType::Subagent, Some("rev")));
+        assert_eq!(e[2].event_type, EventType::McpCall);
+        assert_eq!(e[2].tool_input.as_deref(), Some(r#"{"a":1}"#));
+        assert_eq!(e[0].cwd.as_deref(), Some("/w"));
+        assert_eq!(e[0].model.as_deref(), Some("claude"));
+        assert_eq!(e[0].is_sidechain, Some(true));
+        assert_eq!(e[0].parent_uuid.as_deref(), Some("u0"));
+        let s = out.summary.unwrap();
+        assert_eq!((s.tool_calls, s.subagent_dispatches, s.mcp_calls, s.skill_invocations), (1, 1, 1, 1));
+        assert_eq!((s.distinct_tools, s.distinct_skills), (3, 1));
+    }
+}

@@ -1,0 +1,139 @@
+//! The per-session summary row and the 10-minute activity rule.
+
+/// Default gap (seconds) after which activity starts a new block.
+pub const DEFAULT_GAP_SECONDS: i64 = 600;
+
+/// The version of the processing rules, as the reference server stores it.
+pub const PROCESSOR_VERSION: i32 = 2;
+
+/// Token counters, in the order input, output, cache read, cache creation.
+pub type Tokens = [i64; 4];
+
+/// One summary row of a session file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub session_id: String,
+    /// Microseconds since the epoch, UTC.
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub active_seconds: i64,
+    pub wall_seconds: i64,
+    pub user_messages: i64,
+    pub assistant_messages: i64,
+    pub tool_calls: i64,
+    pub tool_errors: i64,
+    pub skill_invocations: i64,
+    pub subagent_dispatches: i64,
+    pub mcp_calls: i64,
+    pub slash_commands: i64,
+    pub distinct_tools: i64,
+    pub distinct_skills: i64,
+    pub primary_model: Option<String>,
+    pub tokens: Tokens,
+    pub tokens_dedup: Tokens,
+    /// Non-blank lines.
+    pub lines: i64,
+    /// Lines skipped as malformed (not UTF-8, not JSON, not an object).
+    pub malformed_lines: i64,
+}
+
+/// Active seconds of a set of instants (microseconds): sorted, split into blocks wherever the
+/// gap between neighbours exceeds `gap_seconds`, block lengths summed.
+///
+/// The reference sums the blocks' lengths as Python floats (`timedelta.total_seconds()`), left
+/// to right, and truncates the sum; this does the same so that results agree to the second.
+pub fn active_seconds(instants: &mut [i64], gap_seconds: i64) -> i64 {
+    if instants.is_empty() {
+        return 0;
+    }
+    instants.sort_unstable();
+    active_seconds_sorted(instants, gap_seconds)
+}
+
+/// [`active_seconds`] over instants already sorted ascending.
+pub fn active_seconds_sorted(instants: &[i64], gap_seconds: i64) -> i64 {
+    let Some(&first) = instants.first() else { return 0 };
+    let gap_micros = i128::from(gap_seconds) * 1_000_000;
+    let mut total = 0.0f64;
+    let mut block_start = first;
+    let mut prev = first;
+    for &t in &instants[1..] {
+        if i128::from(t) - i128::from(prev) > gap_micros {
+            total += micros_as_seconds(prev - block_start);
+            block_start = t;
+        }
+        prev = t;
+    }
+    total += micros_as_seconds(prev - block_start);
+    total as i64
+}
+
+/// `timedelta.total_seconds()`: the microsecond count divided by 10^6 in floating point.
+fn micros_as_seconds(micros: i64) -> f64 {
+    micros as f64 / 1e6
+}
+
+/// Counts per model, remembering first-seen order so that a tie goes to the earliest.
+#[derive(Debug, Default)]
+pub struct ModelCounter {
+    counts: Vec<(String, i64)>,
+}
+
+impl ModelCounter {
+    pub fn add(&mut self, model: &str) {
+        // Few distinct models per file: a linear scan beats hashing.
+        if let Some(slot) = self.counts.iter_mut().find(|(m, _)| m == model) {
+            slot.1 += 1;
+        } else {
+            self.counts.push((model.to_owned(), 1));
+        }
+    }
+
+    /// The most frequent model; a tie goes to the one seen first.
+    pub fn primary(&self) -> Option<&str> {
+        let mut best: Option<&(String, i64)> = None;
+        for entry in &self.counts {
+            if best.is_none_or(|b| entry.1 > b.1) {
+                best = Some(entry);
+            }
+        }
+        best.map(|(m, _)| m.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000;
+
+    #[test]
+    fn blocks_split_only_after_more_than_the_gap() {
+        assert_eq!(active_seconds(&mut [], 600), 0);
+        assert_eq!(active_seconds(&mut [5 * S], 600), 0);
+        assert_eq!(active_seconds(&mut [0, 599 * S], 600), 599);
+        assert_eq!(active_seconds(&mut [0, 600 * S], 600), 600);
+        assert_eq!(active_seconds(&mut [0, 600 * S + 1], 600), 0);
+        assert_eq!(active_seconds(&mut [0, 611 * S, 10 * S], 600), 10);
+        assert_eq!(active_seconds(&mut [0, 10 * S, 1000 * S, 1030 * S], 600), 40);
+    }
+
+    #[test]
+    fn float_sum_truncates_like_python() {
+        // Python: int(0.2 + 0.7 + 0.1) == 0 because 0.2 + 0.7 + 0.1 == 0.9999999999999999.
+        let mut t = [0, 200_000, 1_000 * S, 1_000 * S + 700_000, 2_000 * S, 2_000 * S + 100_000];
+        assert_eq!(active_seconds(&mut t, 600), 0);
+    }
+
+    #[test]
+    fn primary_model_tie_goes_to_first_seen() {
+        let mut c = ModelCounter::default();
+        assert_eq!(c.primary(), None);
+        for m in ["b", "a", "a", "b"] {
+            c.add(m);
+        }
+        assert_eq!(c.primary(), Some("b"));
+        c.add("a");
+        assert_eq!(c.primary(), Some("a"));
+    }
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Conformance: the extension against the reference oracle, file by file.
+
+    conformance.py --extension build/release/claude_usage.duckdb_extension \
+        [--shared ../shared] [PATH ...]
+
+For every ``*.jsonl`` under PATHs (default: ``<shared>/fixtures``) the oracle
+(``<shared>/tools/reference_oracle.py``) prints the expected events and the summary. The
+extension reads the same files; per file, every column the oracle prints is compared as a
+multiset of rows (events) or as one row (summary), exactly. Prints one line per differing
+file and ends with ``events: N/M files exact`` and ``summaries: N/M files exact``; exits 1 on
+any difference. When the shared folder is absent it says so and exits 0 (skipped).
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import subprocess
+import sys
+
+EVENT_COLUMNS = [
+    "session_id", "id", "event_uuid", "parent_uuid", "tool_id", "event_type", "tool_name",
+    "skill_name", "subagent_type", "command_name", "is_error", "model", "cwd", "occurred_at",
+]
+SUMMARY_COLUMNS = [
+    "session_id", "started_at", "ended_at", "active_seconds", "wall_seconds", "user_messages",
+    "assistant_messages", "tool_calls", "tool_errors", "skill_invocations", "subagent_dispatches",
+    "mcp_calls", "slash_commands", "distinct_tools", "distinct_skills", "primary_model",
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
+    "input_tokens_dedup", "output_tokens_dedup", "cache_read_tokens_dedup",
+    "cache_creation_tokens_dedup", "malformed_lines", "processor_version",
+]
+TIME_COLUMNS = {"occurred_at", "started_at", "ended_at"}
+
+
+def oracle(shared: str, files: list[str]) -> list[dict]:
+    tool = os.path.join(shared, "tools", "reference_oracle.py")
+    out = subprocess.run([sys.executable, tool, *files], check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def extension_rows(ext: str, files: list[str]):
+    import duckdb
+
+    con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+    con.execute(f"LOAD '{ext}'")
+
+    def select(func: str, columns: list[str]) -> list[dict]:
+        exprs = ["filename"] + [
+            f"strftime({c}, '%Y-%m-%d %H:%M:%S.%f') AS {c}" if c in TIME_COLUMNS else c for c in columns
+        ]
+        rel = con.sql(f"SELECT {', '.join(exprs)} FROM {func}(?)", params=[files])
+        names = [d[0] for d in rel.description]
+        return [dict(zip(names, row)) for row in rel.fetchall()]
+
+    return select("read_claude_session", EVENT_COLUMNS), select("session_summary", SUMMARY_COLUMNS)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--extension", required=True)
+    ap.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+    ap.add_argument("paths", nargs="*")
+    args = ap.parse_args()
+
+    shared = os.path.abspath(args.shared)
+    if not os.path.isfile(os.path.join(shared, "tools", "reference_oracle.py")):
+        print(f"conformance: skipped ({shared} with tools/reference_oracle.py is absent)")
+        return 0
+    roots = args.paths or [os.path.join(shared, "fixtures")]
+    files = sorted(
+        os.path.join(dirpath, name)
+        for root in roots
+        for dirpath, _dirs, names in os.walk(root)
+        for name in names
+        if name.endswith(".jsonl")
+    )
+    if not files:
+        print("conformance: no *.jsonl files found")
+        return 1
+
+    expected_events: dict[str, collections.Counter] = {f: collections.Counter() for f in files}
+    expected_summary: dict[str, dict] = {}
+    reference_failed: dict[str, str] = {}
+    for row in oracle(shared, files):
+        f = row["filename"]
+        if row["kind"] == "event":
+            expected_events[f][tuple(row[c] for c in EVENT_COLUMNS)] += 1
+        elif row["kind"] == "summary":
+            expected_summary[f] = {c: row[c] for c in SUMMARY_COLUMNS}
+        else:
+            reference_failed[f] = row.get("error", "")
+
+    events, summaries = extension_rows(os.path.abspath(args.extension), files)
+    actual_events: dict[str, collections.Counter] = {f: collections.Counter() for f in files}
+    for row in events:
+        actual_events[row["filename"]][tuple(row[c] for c in EVENT_COLUMNS)] += 1
+    actual_summary = {row["filename"]: {c: row[c] for c in SUMMARY_COLUMNS} for row in summaries}
+
+    comparable = [f for f in files if f not in reference_failed]
+    events_exact = summaries_exact = 0
+    for f in comparable:
+        exp, act = expected_events[f], actual_events[f]
+        if exp == act:
+            events_exact += 1
+        else:
+            print(f"DIFF events {f}")
+            for i, col in enumerate(EVENT_COLUMNS):
+                ce = collections.Counter(t[i] for t in exp.elements())
+                ca = collections.Counter(t[i] for t in act.elements())
+                if ce != ca:
+                    print(f"  {col}: expected {dict(ce - ca)} extra {dict(ca - ce)}")
+        es, as_ = expected_summary.get(f), actual_summary.get(f)
+        if es == as_:
+            summaries_exact += 1
+        else:
+            print(f"DIFF summary {f}")
+            for col in SUMMARY_COLUMNS:
+                e = es.get(col) if es else None
+                a = as_.get(col) if as_ else None
+                if e != a:
+                    print(f"  {col}: expected {e!r} got {a!r}")
+    for f, err in reference_failed.items():
+        got = sum(actual_events[f].values())
+        print(f"reference cannot read {f} ({err}); the extension read it: {got} events")
+    n = len(comparable)
+    print(f"conformance events: {events_exact}/{n} files exact")
+    print(f"conformance summaries: {summaries_exact}/{n} files exact")
+    return 0 if events_exact == n and summaries_exact == n else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -51,6 +51,8 @@ pub fn is_remote(s: &str) -> bool {
 pub enum ExpandError {
     NoMatch(String),
     BadPattern(String, String),
+    /// Outside `allowed_directories` / `allowed_paths` while external access is disabled.
+    Refused(String),
 }
 
 impl std::fmt::Display for ExpandError {
@@ -58,17 +60,31 @@ impl std::fmt::Display for ExpandError {
         match self {
             ExpandError::NoMatch(p) => write!(f, "No files found that match the pattern \"{p}\""),
             ExpandError::BadPattern(p, e) => write!(f, "Invalid glob pattern \"{p}\": {e}"),
+            ExpandError::Refused(p) => write!(
+                f,
+                "Permission Error: Cannot access file \"{p}\" - file system operations are disabled by configuration"
+            ),
         }
     }
 }
 
 /// Expands every pattern (after `~` expansion); the union, sorted and without duplicates.
-/// A pattern that matches nothing is an error naming it.
-pub fn expand_all(patterns: &[String]) -> Result<Vec<String>, ExpandError> {
+/// A pattern that matches nothing is an error naming it; so is one the access policy
+/// refuses. Files a glob matches outside the policy are left out.
+pub fn expand_all(patterns: &[String], policy: &AccessPolicy) -> Result<Vec<String>, ExpandError> {
     let mut out = Vec::new();
     for p in patterns {
         let expanded = expand_home(p);
-        let found = expand(&expanded)?;
+        if !is_remote(&expanded) && !policy.allows_pattern(&expanded) {
+            return Err(ExpandError::Refused(expanded));
+        }
+        let mut found = expand(&expanded)?;
+        if !is_remote(&expanded) {
+            if !is_glob(&expanded) && found.len() == 1 && !policy.allows_file(&found[0]) {
+                return Err(ExpandError::Refused(expanded));
+            }
+            found.retain(|f| policy.allows_file(f));
+        }
         if found.is_empty() {
             return Err(ExpandError::NoMatch(p.clone()));
         }
@@ -194,6 +210,106 @@ fn list(dir: &Path) -> Vec<(String, PathBuf)> {
     v
 }
 
+/// DuckDB's file-access settings, applied to what the extension expands itself.
+///
+/// DuckDB checks `allowed_directories` / `allowed_paths` lexically when a file is opened;
+/// on top of that, a matched file must *resolve* (symbolic links followed) inside an
+/// allowed directory or to an allowed path, so neither `..` nor a link can escape, and a
+/// glob silently never yields a file outside them.
+#[derive(Debug, Clone, Default)]
+pub struct AccessPolicy {
+    /// `enable_external_access`: when true nothing below applies.
+    pub external_access: bool,
+    /// Lexically normalised, each ending in `/`.
+    pub allowed_directories: Vec<String>,
+    pub allowed_paths: Vec<String>,
+}
+
+impl AccessPolicy {
+    pub fn unrestricted() -> Self {
+        AccessPolicy { external_access: true, ..Default::default() }
+    }
+
+    pub fn new(external_access: bool, directories: &[String], paths: &[String]) -> Self {
+        let dir = |d: &String| {
+            let mut n = normalize(d);
+            if !n.ends_with('/') {
+                n.push('/');
+            }
+            n
+        };
+        AccessPolicy {
+            external_access,
+            allowed_directories: directories.iter().map(dir).collect(),
+            allowed_paths: paths.iter().map(|p| normalize(p)).collect(),
+        }
+    }
+
+    /// May a pattern (or a plain path) be looked at at all? Checked on the text, before
+    /// anything is listed: its fixed part must lie inside an allowed directory, or the whole
+    /// path must be an allowed path.
+    pub fn allows_pattern(&self, pattern: &str) -> bool {
+        if self.external_access {
+            return true;
+        }
+        let fixed = normalize(pattern);
+        self.allowed_paths.iter().any(|p| *p == fixed) || self.allowed_directories.iter().any(|d| fixed.starts_with(d.as_str()))
+    }
+
+    /// May this matched file be read? Its real path (links resolved) must be inside an
+    /// allowed directory (itself resolved) or be an allowed path.
+    pub fn allows_file(&self, path: &str) -> bool {
+        if self.external_access {
+            return true;
+        }
+        let lexical = normalize(path);
+        let real = match fs::canonicalize(path) {
+            Ok(r) => r.to_string_lossy().into_owned(),
+            // A file that cannot be resolved is judged on its text; opening it fails anyway.
+            Err(_) => lexical.clone(),
+        };
+        let inside = |candidate: &str| {
+            self.allowed_paths.iter().any(|p| p == candidate || real_of(p) == candidate)
+                || self.allowed_directories.iter().any(|d| {
+                    candidate.starts_with(d.as_str()) || candidate.starts_with(&format!("{}/", real_of(d).trim_end_matches('/')))
+                })
+        };
+        inside(&lexical) && inside(&real)
+    }
+}
+
+/// The resolved form of an allowed entry (itself when it does not exist).
+fn real_of(p: &str) -> String {
+    fs::canonicalize(p.trim_end_matches('/')).map(|r| r.to_string_lossy().into_owned()).unwrap_or_else(|_| p.to_owned())
+}
+
+/// Makes a path absolute (against the working directory) and resolves `.` and `..`
+/// lexically, as DuckDB does before comparing with its allowed lists.
+pub fn normalize(path: &str) -> String {
+    let expanded = expand_home(path);
+    let absolute = if expanded.starts_with('/') {
+        expanded
+    } else {
+        let cwd = std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+        format!("{}/{}", cwd.trim_end_matches('/'), expanded)
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for comp in absolute.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut out = format!("/{}", parts.join("/"));
+    if absolute.ends_with('/') && out.len() > 1 {
+        out.push('/');
+    }
+    out
+}
+
 /// The file name without a trailing `.jsonl`: the session id of a file without one.
 pub fn stem(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);
@@ -230,9 +346,43 @@ mod tests {
         assert_eq!(rel(expand(&format!("{b}/u[2]/*/*.jsonl")).unwrap()), vec!["u2/p1/d.jsonl"]);
         assert_eq!(rel(expand(&format!("{b}/top.jsonl")).unwrap()), vec!["top.jsonl"]);
         assert!(expand(&format!("{b}/missing.jsonl")).unwrap().is_empty());
-        let err = expand_all(&[format!("{b}/nothing/*.jsonl")]).unwrap_err();
+        let err = expand_all(&[format!("{b}/nothing/*.jsonl")], &AccessPolicy::unrestricted()).unwrap_err();
         assert_eq!(err.to_string(), format!("No files found that match the pattern \"{b}/nothing/*.jsonl\""));
         fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn access_policy_refuses_escapes() {
+        let base = std::env::temp_dir().join(format!("claude_usage_policy_{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(base.join("ok/sub")).unwrap();
+        fs::create_dir_all(base.join("secret")).unwrap();
+        fs::write(base.join("ok/sub/a.jsonl"), "{}").unwrap();
+        fs::write(base.join("secret/s.jsonl"), "{}").unwrap();
+        std::os::unix::fs::symlink(base.join("secret/s.jsonl"), base.join("ok/sub/link.jsonl")).unwrap();
+        let b = base.to_string_lossy().to_string();
+        let policy = AccessPolicy::new(false, &[format!("{b}/ok")], &[]);
+        assert!(policy.allows_pattern(&format!("{b}/ok/**/*.jsonl")));
+        assert!(!policy.allows_pattern(&format!("{b}/ok/../secret/*.jsonl")));
+        assert!(!policy.allows_pattern(&format!("{b}/okay/*.jsonl")));
+        assert!(policy.allows_file(&format!("{b}/ok/sub/a.jsonl")));
+        assert!(!policy.allows_file(&format!("{b}/ok/sub/link.jsonl")));
+        let files = expand_all(&[format!("{b}/ok/**/*.jsonl")], &policy).unwrap();
+        assert_eq!(files, vec![format!("{b}/ok/sub/a.jsonl")]);
+        let err = expand_all(&[format!("{b}/ok/sub/link.jsonl")], &policy).unwrap_err();
+        assert!(matches!(err, ExpandError::Refused(_)));
+        let nothing = AccessPolicy::new(false, &[], &[]);
+        assert!(matches!(expand_all(&[format!("{b}/ok/*")], &nothing).unwrap_err(), ExpandError::Refused(_)));
+        let one = AccessPolicy::new(false, &[], &[format!("{b}/ok/sub/a.jsonl")]);
+        assert_eq!(expand_all(&[format!("{b}/ok/sub/a.jsonl")], &one).unwrap().len(), 1);
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(normalize("/a/./b/../c/"), "/a/c/");
+        assert_eq!(normalize("/../x"), "/x");
+        assert_eq!(normalize("/a/b/.."), "/a");
     }
 
     #[test]

@@ -53,17 +53,28 @@ impl ScanBind {
             Some(v) if !v.is_null() => v.to_bool(),
             _ => false,
         };
-        let files = paths::expand_all(&patterns).map_err(|e| format!("{function}: {e}"))?;
+        let context = info.client_context();
+        let policy = access_policy(&context);
+        let files = paths::expand_all(&patterns, &policy).map_err(|e| format!("{function}: {e}"))?;
         for (name, ty) in columns {
             info.add_result_column(name, *ty);
         }
-        Ok(ScanBind { files, ignore_errors, context: info.client_context() })
+        Ok(ScanBind { files, ignore_errors, context })
     }
 
     /// A file system handle for one thread.
     pub fn file_system(&self) -> Result<FileSystem, String> {
         FileSystem::new(&self.context)
     }
+}
+
+/// DuckDB's access settings as the query sees them.
+fn access_policy(context: &ClientContext) -> paths::AccessPolicy {
+    let external = context.setting("enable_external_access").is_none_or(|v| v.eq_ignore_ascii_case("true"));
+    if external {
+        return paths::AccessPolicy::unrestricted();
+    }
+    paths::AccessPolicy::new(false, &context.setting_list("allowed_directories"), &context.setting_list("allowed_paths"))
 }
 
 /// Hands out file indices, each exactly once, in sorted order.

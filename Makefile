@@ -18,7 +18,7 @@ DEBUG_EXT := build/debug/$(EXT_NAME).duckdb_extension
 SHARED ?= ../shared
 FUZZ_SECONDS ?= 60
 
-.PHONY: all release debug test unit sqltest smoke run conformance bench fuzz test-large clean venv
+.PHONY: all release debug test unit sqltest smoke pipeline run conformance e2e bench fuzz test-large clean venv
 
 all: release
 
@@ -45,7 +45,7 @@ $(VENV)/.installed: test/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r test/requirements.txt
 	@touch $@
 
-test: unit sqltest smoke
+test: unit sqltest smoke pipeline
 	@echo "make test: all green"
 
 unit:
@@ -57,6 +57,10 @@ sqltest: release venv
 smoke: release venv
 	bash test/smoke_cli.sh $(DUCKDB) $(RELEASE_EXT)
 
+# The server pipeline (schema.sql + ingest.sql) from Python and from the CLI.
+pipeline: release venv
+	$(PY) test/python/test_pipeline.py --extension $(RELEASE_EXT) --cli $(DUCKDB)
+
 run: release venv
 	@$(PY) scripts/overview.py --extension $(RELEASE_EXT)
 	@if [ -t 0 ] && [ -t 1 ]; then \
@@ -65,6 +69,10 @@ run: release venv
 
 conformance: release venv
 	$(PY) test/conformance.py --extension $(RELEASE_EXT) --shared $(SHARED)
+
+# schema.sql + ingest.sql over the reference's fixtures vs the oracle and rebuild_rollups.
+e2e: release venv
+	$(PY) test/e2e_ingest.py --extension $(RELEASE_EXT) --shared $(SHARED)
 
 clean:
 	rm -rf build target $(VENV)

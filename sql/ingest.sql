@@ -29,8 +29,27 @@ SET VARIABLE claude_ingest_list = (
 
 -- The fixed root of the glob (the path up to the first component with a wildcard): the
 -- default username is the first directory below it, as in the server's <root>/<user>/... layout.
-SET VARIABLE claude_ingest_root = regexp_replace(
-    regexp_extract(getvariable('claude_sessions'), '^[^*?\[]*'), '[^/]*$', '');
+-- Normalized as DuckDB's glob normalizes the file names it returns (no 'file://', no empty or
+-- '.' components, 'dir/..' resolved), so that './sessions/**/*.jsonl' or 'a//b/**' work too.
+SET VARIABLE claude_ingest_root = (
+    WITH raw AS (
+        SELECT regexp_replace(regexp_replace(
+            regexp_extract(getvariable('claude_sessions'), '^[^*?\[]*'), '[^/]*$', ''), '^file://', '') AS root),
+    parts AS (
+        SELECT regexp_extract(root, '^[A-Za-z][A-Za-z0-9+.-]*://') AS scheme, root FROM raw),
+    norm AS (
+        SELECT scheme,
+            CASE WHEN starts_with(root[length(scheme) + 1:], '/') THEN '/' ELSE '' END AS lead,
+            list_reduce(
+                list_filter(string_split(root[length(scheme) + 1:], '/'), lambda c: c NOT IN ('', '.')),
+                lambda acc, c: CASE
+                    WHEN c = '..' AND acc NOT IN ('', '..') AND NOT ends_with(acc, '/..')
+                        THEN regexp_replace(acc, '/?[^/]*$', '')
+                    WHEN acc = '' THEN c
+                    ELSE acc || '/' || c END,
+                '') AS path
+        FROM parts)
+    SELECT scheme || lead || path || CASE WHEN path <> '' THEN '/' ELSE '' END FROM norm);
 
 CREATE OR REPLACE TEMP MACRO claude_ingest_user(path) AS coalesce(
     getvariable('claude_username'),

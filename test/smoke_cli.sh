@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Smoke test: load the claude_usage extension into a DuckDB CLI and count the
-# events that read_claude_session() reads from test/data/*.jsonl.
+# events that read_claude_session() reads from test/data/sample/*.jsonl.
 #
 # Usage: test/smoke_cli.sh <duckdb-cli> <claude_usage.duckdb_extension>
 # Prints "cli smoke: ok (<cli version>)" and exits 0, or explains and exits 1.
@@ -26,7 +26,7 @@ ext_abs=$(cd "$(dirname "$ext")" && pwd)/$(basename "$ext")
 
 # SQL string literals: double any single quote
 sql_ext=${ext_abs//\'/\'\'}
-sql_glob=${repo//\'/\'\'}/test/data/*.jsonl
+sql_glob=${repo//\'/\'\'}/test/data/sample/*.jsonl
 
 version=$("$cli" -version 2>/dev/null | head -n 1) || version=""
 [ -n "$version" ] || version="unknown version"

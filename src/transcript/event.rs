@@ -152,15 +152,14 @@ pub fn classify<'a>(name: &str, item: &Item<'a>) -> Classified<'a> {
 
 /// The texts of a user line in which slash commands are looked for: the content string, or
 /// the `text` of every `{"type":"text"}` item.
-pub fn user_texts<'r>(rec: &'r Record<'_>) -> impl Iterator<Item = &'r str> {
-    let (single, items): (Option<&str>, &[Item]) = match rec.message.as_ref().map(|m| &m.content) {
-        Some(Content::Text(t)) => (Some(t.as_ref()), &[]),
-        Some(Content::Items(items)) => (None, items.as_slice()),
-        _ => (None, &[]),
-    };
-    single.into_iter().chain(
-        items.iter().filter(|i| i.kind.as_deref() == Some("text")).filter_map(|i| i.text.as_deref()),
-    )
+pub fn user_texts<'a>(rec: &Record<'a>) -> Vec<std::borrow::Cow<'a, str>> {
+    match rec.message.as_ref().map(|m| &m.content) {
+        Some(Content::Text(t)) => vec![t.clone()],
+        Some(Content::Items(items)) => {
+            items.iter().filter(|i| i.kind.as_deref() == Some("text")).filter_map(Item::text).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -70,7 +70,20 @@ pub struct Item<'a> {
     pub input: Option<&'a RawValue>,
     pub tool_use_id: Option<Str<'a>>,
     pub is_error: bool,
-    pub text: Option<Str<'a>>,
+    /// The raw JSON of `text`, decoded only where slash commands are looked for (user
+    /// lines): assistant text is long and full of escapes, and never needed.
+    pub text: Option<&'a RawValue>,
+}
+
+impl<'a> Item<'a> {
+    /// `text` decoded, when it is a JSON string.
+    pub fn text(&self) -> Option<Str<'a>> {
+        let raw = self.text?.get();
+        if !raw.starts_with('"') {
+            return None;
+        }
+        serde_json::from_str::<LenientStr<'a>>(raw).ok()?.0
+    }
 }
 
 /// The four usage counters; a counter that is not an integer in the `i64` range is absent.
@@ -129,9 +142,155 @@ impl<'a> Record<'a> {
 impl<'a> ToolInput<'a> {
     /// Reads the classifying fields of a tool input object (raw JSON text of an object).
     pub fn parse(raw: &'a RawValue) -> ToolInput<'a> {
-        let mut de = serde_json::Deserializer::from_str(raw.get());
-        de.deserialize_any(ToolInputVisitor).ok().flatten().unwrap_or_default()
+        match Self::parse_text(raw.get()) {
+            Ok(input) => input,
+            // A lone surrogate or an out-of-range number where a field is read: read a
+            // repaired copy (see [`repair`]).
+            Err(e) if is_repairable(&e) => repair(raw.get().as_bytes())
+                .and_then(|fixed| Self::parse_text(&fixed).ok().map(ToolInput::into_owned))
+                .unwrap_or_default(),
+            Err(_) => ToolInput::default(),
+        }
     }
+
+    fn parse_text(text: &str) -> Result<ToolInput<'_>, String> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        de.deserialize_any(ToolInputVisitor).map(Option::unwrap_or_default).map_err(|e| e.to_string())
+    }
+
+    fn into_owned(self) -> ToolInput<'static> {
+        let own = |s: Option<Str<'_>>| s.map(|s| Cow::Owned(s.into_owned()));
+        ToolInput { skill: own(self.skill), name: own(self.name), subagent_type: own(self.subagent_type) }
+    }
+}
+
+/// True for the `serde_json` errors that [`repair`] removes: valid JSON that `serde_json`
+/// refuses to read into a `str` or a number.
+pub fn is_repairable(error: &str) -> bool {
+    error.starts_with("lone leading surrogate in hex escape")
+        || error.starts_with("unexpected end of hex escape")
+        || error.starts_with("number out of range")
+}
+
+/// The largest finite double, written the way it replaces an out-of-range number.
+const MAX_DOUBLE: &str = "1.7976931348623157e308";
+
+/// Rewrites the two kinds of valid JSON that `serde_json` refuses where a value is read (in
+/// skipped values it accepts both):
+///
+/// * a `\u` escape of a lone UTF-16 surrogate (`"\ud800"`) becomes `\ufffd`, the
+///   replacement character (a VARCHAR cannot hold a lone surrogate; Python's `json` keeps it);
+/// * a number beyond the range of a double (`1e400`, Python's `inf`) becomes the largest
+///   finite double of its sign, still a float, so every lenient field treats it alike.
+///
+/// Returns `None` when the text has neither (or is not UTF-8 after all), so that a line that
+/// is malformed for another reason stays malformed. Works on the bytes of one line; strings
+/// are tracked so that a number-like text inside a string is left alone.
+pub fn repair(line: &[u8]) -> Option<String> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut copied = 0usize; // bytes of `line` already in `out`
+    let replace = |out: &mut Option<Vec<u8>>, copied: &mut usize, from: usize, to: usize, with: &[u8]| {
+        let buf = out.get_or_insert_with(|| Vec::with_capacity(line.len() + 16));
+        buf.extend_from_slice(&line[*copied..from]);
+        buf.extend_from_slice(with);
+        *copied = to;
+    };
+    let hex4 = |at: usize| -> Option<u16> {
+        let digits = line.get(at..at + 4)?;
+        let text = std::str::from_utf8(digits).ok()?;
+        if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u16::from_str_radix(text, 16).ok()
+    };
+    let mut i = 0usize;
+    let mut in_string = false;
+    while i < line.len() {
+        let b = line[i];
+        if in_string {
+            match b {
+                b'"' => in_string = false,
+                b'\\' if line.get(i + 1) == Some(&b'u') => {
+                    let Some(n) = hex4(i + 2) else {
+                        i += 2;
+                        continue;
+                    };
+                    let paired = (0xD800..0xDC00).contains(&n)
+                        && line.get(i + 6..i + 8) == Some(b"\\u")
+                        && hex4(i + 8).is_some_and(|m| (0xDC00..0xE000).contains(&m));
+                    if paired {
+                        i += 12;
+                        continue;
+                    }
+                    if (0xD800..0xE000).contains(&n) {
+                        replace(&mut out, &mut copied, i, i + 6, b"\\ufffd");
+                    }
+                    i += 6;
+                    continue;
+                }
+                b'\\' => {
+                    i += 2;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        } else if b == b'"' {
+            in_string = true;
+            i += 1;
+        } else if b == b'-' || b.is_ascii_digit() {
+            let end = line[i..]
+                .iter()
+                .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                .map_or(line.len(), |p| i + p);
+            let token = &line[i..end];
+            if is_json_number(token) && serde_json::from_slice::<f64>(token).is_err() {
+                let with = if b == b'-' { format!("-{MAX_DOUBLE}") } else { MAX_DOUBLE.to_owned() };
+                replace(&mut out, &mut copied, i, end, with.as_bytes());
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    let mut buf = out?;
+    buf.extend_from_slice(&line[copied..]);
+    String::from_utf8(buf).ok()
+}
+
+/// The JSON number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_json_number(t: &[u8]) -> bool {
+    let digits = |t: &[u8], i: &mut usize| {
+        let start = *i;
+        while *i < t.len() && t[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > start
+    };
+    let mut i = usize::from(t.first() == Some(&b'-'));
+    match t.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(t, &mut i);
+        }
+        _ => return false,
+    }
+    if t.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(t, &mut i) {
+            return false;
+        }
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(t.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(t, &mut i) {
+            return false;
+        }
+    }
+    i == t.len()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -216,6 +375,15 @@ impl<'de> Visitor<'de> for LenientStrVisitor {
     absent_for_other_types!();
     absent_for_seqs!();
     absent_for_maps!();
+}
+
+/// An object key, borrowed from the line (serde's own `Cow<str>` would always allocate).
+struct Key<'a>(Str<'a>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(LenientStrVisitor).map(|k| Key(k.unwrap_or_default()))
+    }
 }
 
 /// `true` only for the JSON literal `true`; any other value counts as absent (false).
@@ -362,8 +530,8 @@ fn str_value<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Str<'de>>, A:
 
 object_or_absent!(RecordVisitor, Record<'de>, |map| {
     let mut rec = Record::default();
-    while let Some(key) = map.next_key::<Str<'de>>()? {
-        match key.as_ref() {
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        match key.0.as_ref() {
             "type" => rec.kind = str_value(&mut map)?,
             "uuid" => rec.uuid = str_value(&mut map)?,
             "parentUuid" => rec.parent_uuid = str_value(&mut map)?,
@@ -386,8 +554,8 @@ object_or_absent!(RecordVisitor, Record<'de>, |map| {
 
 object_or_absent!(MessageVisitor, Message<'de>, |map| {
     let mut msg = Message::default();
-    while let Some(key) = map.next_key::<Str<'de>>()? {
-        match key.as_ref() {
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        match key.0.as_ref() {
             "id" => msg.id = str_value(&mut map)?,
             "model" => msg.model = str_value(&mut map)?,
             "content" => msg.content = map.next_value_seed(With(ContentVisitor))?,
@@ -402,8 +570,8 @@ object_or_absent!(MessageVisitor, Message<'de>, |map| {
 
 object_or_absent!(UsageVisitor, Usage, |map| {
     let mut usage = Usage::default();
-    while let Some(key) = map.next_key::<Str<'de>>()? {
-        let slot = match key.as_ref() {
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        let slot = match key.0.as_ref() {
             "input_tokens" => &mut usage.input_tokens,
             "output_tokens" => &mut usage.output_tokens,
             "cache_read_input_tokens" => &mut usage.cache_read_input_tokens,
@@ -420,14 +588,14 @@ object_or_absent!(UsageVisitor, Usage, |map| {
 
 object_or_absent!(ItemVisitor, Item<'de>, |map| {
     let mut item = Item::default();
-    while let Some(key) = map.next_key::<Str<'de>>()? {
-        match key.as_ref() {
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        match key.0.as_ref() {
             "type" => item.kind = str_value(&mut map)?,
             "id" => item.id = str_value(&mut map)?,
             "name" => item.name = str_value(&mut map)?,
             "tool_use_id" => item.tool_use_id = str_value(&mut map)?,
             "is_error" => item.is_error = map.next_value::<LenientTrue>()?.0,
-            "text" => item.text = str_value(&mut map)?,
+            "text" => item.text = Some(map.next_value()?),
             "input" => {
                 let raw: &'de RawValue = map.next_value()?;
                 item.input = raw.get().starts_with('{').then_some(raw);
@@ -442,8 +610,8 @@ object_or_absent!(ItemVisitor, Item<'de>, |map| {
 
 object_or_absent!(ToolInputVisitor, ToolInput<'de>, |map| {
     let mut input = ToolInput::default();
-    while let Some(key) = map.next_key::<Str<'de>>()? {
-        match key.as_ref() {
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        match key.0.as_ref() {
             "skill" => input.skill = str_value(&mut map)?,
             "name" => input.name = str_value(&mut map)?,
             "subagent_type" => input.subagent_type = str_value(&mut map)?,
@@ -562,6 +730,39 @@ mod tests {
         assert!(matches!(Record::parse(b"{\"a\":").unwrap_err(), LineError::Syntax(_)));
         assert!(matches!(Record::parse(b"{} {}").unwrap_err(), LineError::Syntax(_)));
         assert_eq!(Record::parse(b"{\"a\":\"\xff\"}").unwrap_err(), LineError::Encoding);
+    }
+
+    #[test]
+    fn repair_replaces_lone_surrogates_and_out_of_range_numbers_only() {
+        let fix = |s: &str| repair(s.as_bytes());
+        assert_eq!(fix(r#"{"a":"x\ud800y"}"#).as_deref(), Some(r#"{"a":"x\ufffdy"}"#));
+        assert_eq!(fix(r#"{"a":"\udc00\ud800\u0041"}"#).as_deref(), Some(r#"{"a":"\ufffd\ufffd\u0041"}"#));
+        assert_eq!(fix(r#"{"a":"\ud83d\ude00"}"#), None); // a pair is fine
+        assert_eq!(fix(r#"{"a":"\\ud800"}"#), None); // an escaped backslash, then text
+        assert_eq!(
+            fix(r#"{"a":1e400,"b":-1E+999,"c":1e-400,"d":"1e400","e":12}"#).as_deref(),
+            Some(r#"{"a":1.7976931348623157e308,"b":-1.7976931348623157e308,"c":1e-400,"d":"1e400","e":12}"#)
+        );
+        // Whatever else is wrong stays wrong.
+        assert!(Record::parse(fix(r#"{"a":1e4000x}"#).unwrap().as_bytes()).is_err());
+        assert_eq!(fix(r#"{"a":1e4000.}"#), None); // not a number: left alone
+        assert_eq!(fix(r#"{"a":"\ud800"#).as_deref(), Some(r#"{"a":"\ufffd"#)); // still not JSON
+        assert_eq!(fix("{\"a\":\"\\ud8"), None);
+        for ok in ["0", "-0", "1.5", "-12e3", "1E+2", "10"] {
+            assert!(is_json_number(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["", "-", "01", "1.", ".5", "1e", "1e+", "--1", "1-2", "+1"] {
+            assert!(!is_json_number(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tool_input_with_unreadable_values_is_repaired() {
+        let raw: &RawValue = serde_json::from_str(r#"{"skill":1e400,"name":"n\ud800","subagent_type":"s"}"#).unwrap();
+        let input = ToolInput::parse(raw);
+        assert_eq!(input.skill, None);
+        assert_eq!(input.name.as_deref(), Some("n\u{fffd}"));
+        assert_eq!(input.subagent_type.as_deref(), Some("s"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::event::{classify, slash_commands, user_texts, Event, EventType};
-use super::record::{Content, Record, Usage};
+use super::record::{is_repairable, repair, Content, LineError, Record, Usage};
 use super::summary::{active_seconds, ModelCounter, Summary, Tokens, DEFAULT_GAP_SECONDS};
 use super::timestamp::parse_timestamp;
 
@@ -95,6 +95,14 @@ impl SessionScanner {
         self.lines += 1;
         match Record::parse(line) {
             Ok(rec) => self.push_record(line_number, &rec),
+            // Valid JSON that serde_json refuses to read into a field (a lone surrogate
+            // escape, a number beyond f64): read a repaired copy instead.
+            Err(LineError::Syntax(e)) if is_repairable(&e) => {
+                match repair(line).as_deref().map(|fixed| Record::parse(fixed.as_bytes())) {
+                    Some(Ok(rec)) => self.push_record(line_number, &rec),
+                    _ => self.malformed_lines += 1,
+                }
+            }
             Err(_) => self.malformed_lines += 1,
         }
     }
@@ -235,7 +243,7 @@ impl SessionScanner {
     fn command_events(&mut self, line_number: u64, rec: &Record<'_>) {
         let mut names: Vec<String> = Vec::new();
         for text in user_texts(rec) {
-            slash_commands(text, |n| names.push(n.to_owned()));
+            slash_commands(&text, |n| names.push(n.to_owned()));
         }
         if names.is_empty() {
             return;
@@ -452,6 +460,26 @@ mod tests {
         let s = out.summary.unwrap();
         assert_eq!((s.lines, s.malformed_lines, s.user_messages), (4, 3, 1));
         assert_eq!(out.session_id, "s1");
+    }
+
+    #[test]
+    fn lone_surrogates_and_huge_numbers_do_not_make_a_line_malformed() {
+        // Valid JSON that Python reads; serde_json refuses it where a field is read.
+        let out = scan(concat!(
+            r#"{"type":"user","cwd":"/w\ud800","timestamp":1e400,"message":{"content":"/a\udc00 b"}}"#,
+            "\n",
+            r#"{"type":"assistant","isSidechain":-1e999,"message":{"model":"m","usage":{"input_tokens":1e400,"output_tokens":2},"content":[{"type":"tool_use","id":"t\ud800","name":"Skill","input":{"skill":1e400,"name":"pdf"}}]}}"#,
+            "\n",
+            r#"{"type":"user","message":{"content":"/b"},"x":NaN}"#,
+        ));
+        let s = out.summary.as_ref().unwrap();
+        assert_eq!((s.lines, s.malformed_lines, s.user_messages, s.assistant_messages), (3, 1, 1, 1));
+        assert_eq!(s.tokens, [0, 2, 0, 0]);
+        assert_eq!(out.events.len(), 2);
+        let (a, t) = (&out.events[0], &out.events[1]);
+        assert_eq!((a.command_name.as_deref(), a.cwd.as_deref(), a.occurred_at), (Some("a"), Some("/w\u{fffd}"), None));
+        assert_eq!((t.tool_id.as_deref(), t.skill_name.as_deref(), t.is_sidechain), (Some("t\u{fffd}"), Some("pdf"), None));
+        assert_eq!(t.tool_input.as_deref(), Some(r#"{"skill":1.7976931348623157e308,"name":"pdf"}"#));
     }
 
     #[test]

@@ -1,0 +1,44 @@
+//! Profiling aid: runs the transcript core over files without DuckDB.
+//!
+//!     cargo run --release --example scan_files -- [--threads N] [--summary] FILE...
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use claude_usage::transcript::{lines, Needs, SessionScanner};
+
+fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut threads = 1;
+    let mut needs = Needs { events: true, tool_input: true, summary: false };
+    if let Some(i) = args.iter().position(|a| a == "--threads") {
+        threads = args[i + 1].parse().expect("thread count");
+        args.drain(i..i + 2);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--summary") {
+        needs = Needs { events: false, tool_input: false, summary: true };
+        args.remove(i);
+    }
+    let next = AtomicUsize::new(0);
+    let bytes: u64 = args.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
+    let start = Instant::now();
+    let events: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut n = 0;
+                    while let Some(f) = args.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let file = std::fs::File::open(f).expect("open");
+                        let mut sc = SessionScanner::new("x", needs);
+                        lines::for_each_line(file, |no, l| sc.push_line(no, l)).expect("read");
+                        let out = sc.finish();
+                        n += out.events.len() + usize::from(out.summary.is_some());
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
+    let secs = start.elapsed().as_secs_f64();
+    println!("{events} rows, {:.3}s, {:.0} MB/s", secs, bytes as f64 / secs / 1e6);
+}

@@ -18,7 +18,7 @@ DEBUG_EXT := build/debug/$(EXT_NAME).duckdb_extension
 SHARED ?= ../shared
 FUZZ_SECONDS ?= 60
 
-.PHONY: all release debug test unit sqltest smoke pipeline run conformance e2e bench fuzz test-large clean venv
+.PHONY: all release debug test unit sqltest smoke pipeline split run conformance e2e bench fuzz test-large clean venv
 
 all: release
 
@@ -45,7 +45,7 @@ $(VENV)/.installed: test/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r test/requirements.txt
 	@touch $@
 
-test: unit sqltest smoke pipeline
+test: unit sqltest smoke pipeline split
 	@echo "make test: all green"
 
 unit:
@@ -56,6 +56,10 @@ sqltest: release venv
 
 smoke: release venv
 	bash test/smoke_cli.sh $(DUCKDB) $(RELEASE_EXT)
+
+# Big files are read in parallel byte ranges: results must not depend on the split.
+split: release venv
+	$(PY) test/python/test_split.py --extension $(RELEASE_EXT)
 
 # The server pipeline (schema.sql + ingest.sql) from Python and from the CLI.
 pipeline: release venv

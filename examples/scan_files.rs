@@ -26,10 +26,11 @@ fn main() {
             .map(|_| {
                 s.spawn(|| {
                     let mut n = 0;
+                    let mut reader = lines::LineReader::new();
                     while let Some(f) = args.get(next.fetch_add(1, Ordering::Relaxed)) {
                         let file = std::fs::File::open(f).expect("open");
                         let mut sc = SessionScanner::new("x", needs);
-                        lines::for_each_line(file, |no, l| sc.push_line(no, l)).expect("read");
+                        reader.for_each_line(file, |no, l| sc.push_line(no, l)).expect("read");
                         let out = sc.finish();
                         n += out.events.len() + usize::from(out.summary.is_some());
                     }

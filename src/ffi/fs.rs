@@ -54,6 +54,19 @@ impl Drop for FileSystem {
 /// An open file; reads go through DuckDB.
 pub struct FileHandle(sys::duckdb_file_handle);
 
+impl FileHandle {
+    /// Moves the read position to `pos` bytes from the start.
+    pub fn seek(&mut self, pos: u64) -> Result<(), String> {
+        // SAFETY: the handle is open.
+        let state = unsafe { sys::duckdb_file_handle_seek(self.0, pos as i64) };
+        if state == sys::duckdb_state_DuckDBSuccess {
+            Ok(())
+        } else {
+            Err(format!("cannot seek to byte {pos}"))
+        }
+    }
+}
+
 impl io::Read for FileHandle {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {

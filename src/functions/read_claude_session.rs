@@ -2,11 +2,12 @@
 
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::fs::FileSystem;
+use crate::transcript::lines::LineReader;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Boolean, Timestamp, Varchar};
 use crate::transcript::{Event, Needs, SessionOutput};
 
-use super::scan::{max_threads, read_file, FileQueue, ScanBind};
+use super::scan::{FileReader, ScanBind, WorkQueue};
 
 pub struct ReadClaudeSession;
 
@@ -34,7 +35,7 @@ pub const COLUMNS: [(&str, ColumnType); 18] = [
 const TOOL_INPUT: usize = 17;
 
 pub struct Global {
-    queue: FileQueue,
+    queue: WorkQueue,
     columns: Vec<usize>,
     needs: Needs,
 }
@@ -42,6 +43,7 @@ pub struct Global {
 /// One thread's current file and how many of its events were emitted.
 pub struct Local {
     fs: Option<FileSystem>,
+    lines: LineReader,
     file: usize,
     current: Option<SessionOutput>,
     emitted: usize,
@@ -61,13 +63,14 @@ impl TableFunction for ReadClaudeSession {
 
     fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
         let columns = info.projected_columns();
-        info.set_max_threads(max_threads(bind.files.len()));
+        let queue = WorkQueue::new(&bind.files);
+        info.set_max_threads(queue.max_threads());
         let needs = Needs { events: true, tool_input: columns.contains(&TOOL_INPUT), summary: false };
-        Ok(Global { queue: FileQueue::default(), columns, needs })
+        Ok(Global { queue, columns, needs })
     }
 
     fn local_init(_bind: &ScanBind) -> Result<Local, String> {
-        Ok(Local { fs: None, file: 0, current: None, emitted: 0 })
+        Ok(Local { fs: None, lines: LineReader::new(), file: 0, current: None, emitted: 0 })
     }
 
     fn scan(bind: &ScanBind, global: &Global, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
@@ -82,17 +85,24 @@ impl TableFunction for ReadClaudeSession {
                 }
             }
             local.current = None;
-            let Some(i) = global.queue.take(bind.files.len()) else {
-                out.set_len(0);
-                return Ok(());
-            };
             if local.fs.is_none() {
                 local.fs = Some(bind.file_system()?);
             }
-            let fs = local.fs.as_ref().expect("file system was just created");
-            local.file = i;
+            let mut reader = FileReader {
+                function: Self::NAME,
+                fs: local.fs.as_ref().expect("file system was just created"),
+                lines: &mut local.lines,
+                files: &bind.files,
+                needs: global.needs,
+                ignore_errors: bind.ignore_errors,
+            };
+            let Some((file, output)) = global.queue.next_file(&mut reader)? else {
+                out.set_len(0);
+                return Ok(());
+            };
+            local.file = file;
             local.emitted = 0;
-            local.current = read_file(Self::NAME, fs, &bind.files[i], global.needs, bind.ignore_errors)?;
+            local.current = Some(output);
         }
     }
 }

@@ -2,12 +2,13 @@
 
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::fs::FileSystem;
+use crate::transcript::lines::LineReader;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Integer, Timestamp, Varchar};
 use crate::transcript::summary::PROCESSOR_VERSION;
 use crate::transcript::{Needs, Summary};
 
-use super::scan::{max_threads, read_file, FileQueue, ScanBind};
+use super::scan::{FileReader, ScanBind, WorkQueue};
 
 pub struct SessionSummary;
 
@@ -44,12 +45,13 @@ pub const COLUMNS: [(&str, ColumnType); 28] = [
 ];
 
 pub struct Global {
-    queue: FileQueue,
+    queue: WorkQueue,
     columns: Vec<usize>,
 }
 
 pub struct Local {
     fs: Option<FileSystem>,
+    lines: LineReader,
     rows: Vec<(usize, Summary)>,
 }
 
@@ -68,28 +70,34 @@ impl TableFunction for SessionSummary {
     }
 
     fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
-        info.set_max_threads(max_threads(bind.files.len()));
-        Ok(Global { queue: FileQueue::default(), columns: info.projected_columns() })
+        let queue = WorkQueue::new(&bind.files);
+        info.set_max_threads(queue.max_threads());
+        Ok(Global { queue, columns: info.projected_columns() })
     }
 
     fn local_init(_bind: &ScanBind) -> Result<Local, String> {
-        Ok(Local { fs: None, rows: Vec::new() })
+        Ok(Local { fs: None, lines: LineReader::new(), rows: Vec::new() })
     }
 
     fn scan(bind: &ScanBind, global: &Global, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
         local.rows.clear();
         // Small batches keep the files spread over threads.
         let batch = out.capacity().min(64);
+        if local.fs.is_none() {
+            local.fs = Some(bind.file_system()?);
+        }
+        let mut reader = FileReader {
+            function: Self::NAME,
+            fs: local.fs.as_ref().expect("file system was just created"),
+            lines: &mut local.lines,
+            files: &bind.files,
+            needs: NEEDS,
+            ignore_errors: bind.ignore_errors,
+        };
         while local.rows.len() < batch {
-            let Some(i) = global.queue.take(bind.files.len()) else { break };
-            if local.fs.is_none() {
-                local.fs = Some(bind.file_system()?);
-            }
-            let fs = local.fs.as_ref().expect("file system was just created");
-            if let Some(output) = read_file(Self::NAME, fs, &bind.files[i], NEEDS, bind.ignore_errors)? {
-                if let Some(summary) = output.summary {
-                    local.rows.push((i, summary));
-                }
+            let Some((file, output)) = global.queue.next_file(&mut reader)? else { break };
+            if let Some(summary) = output.summary {
+                local.rows.push((file, summary));
             }
         }
         write_summaries(out, &global.columns, &bind.files, &local.rows);

@@ -14,44 +14,121 @@ const INITIAL_CAPACITY: usize = 256 * 1024;
 
 /// Reads lines from `source` and calls `on_line(line_number, trimmed_line)` for every line
 /// that is not blank after trimming. Returns the number of physical lines seen.
-pub fn for_each_line<R, F>(mut source: R, mut on_line: F) -> io::Result<u64>
+pub fn for_each_line<R, F>(source: R, on_line: F) -> io::Result<u64>
 where
     R: Read,
     F: FnMut(u64, &[u8]),
 {
-    let mut buf: Vec<u8> = vec![0; INITIAL_CAPACITY];
-    let mut start = 0usize; // first unconsumed byte
-    let mut end = 0usize; // end of valid data
-    let mut line_number = 0u64;
-    let mut first = true;
-    loop {
-        // Make room: move the unconsumed tail to the front, grow when a line fills the buffer.
-        if start > 0 && (end == buf.len() || start == end) {
-            buf.copy_within(start..end, 0);
-            end -= start;
-            start = 0;
+    LineReader::new().for_each_line(source, on_line)
+}
+
+/// A byte range of a file whose lines one reader handles: the lines that *start* in
+/// `[start, end)`. Several readers can split one file this way, each line read exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Range {
+    pub const WHOLE: Range = Range { start: 0, end: u64::MAX };
+
+    /// Where the source handed to [`LineReader::for_range`] must be positioned: one byte
+    /// early, to see whether a line starts exactly at `start`.
+    pub fn read_from(&self) -> u64 {
+        self.start.saturating_sub(1)
+    }
+}
+
+/// A reusable line splitter: its buffer survives from file to file, so a thread that reads
+/// many small files allocates (and zeroes) it once.
+#[derive(Default)]
+pub struct LineReader {
+    buf: Vec<u8>,
+}
+
+impl LineReader {
+    pub fn new() -> Self {
+        LineReader { buf: Vec::new() }
+    }
+
+    /// See [`for_each_line`].
+    pub fn for_each_line<R, F>(&mut self, source: R, on_line: F) -> io::Result<u64>
+    where
+        R: Read,
+        F: FnMut(u64, &[u8]),
+    {
+        self.for_range(source, Range::WHOLE, on_line)
+    }
+
+    /// Reads the lines starting in `range` from `source`, which is positioned at
+    /// `range.read_from()`. Line numbers count from 1 at the range's first line; the return
+    /// value is the number of physical lines in the range. A buffer that grew for one long
+    /// line is shrunk back on the next call.
+    pub fn for_range<R, F>(&mut self, mut source: R, range: Range, mut on_line: F) -> io::Result<u64>
+    where
+        R: Read,
+        F: FnMut(u64, &[u8]),
+    {
+        if self.buf.len() != INITIAL_CAPACITY {
+            self.buf = vec![0; INITIAL_CAPACITY];
         }
-        if end == buf.len() {
-            let new_len = buf.len() * 2;
-            buf.resize(new_len, 0);
-        }
-        let n = read_some(&mut source, &mut buf[end..])?;
-        if n == 0 {
-            if start < end {
-                line_number += 1;
-                emit(&buf[start..end], line_number, &mut first, &mut on_line);
+        let buf = &mut self.buf;
+        let mut start = 0usize; // first unconsumed byte
+        let mut end = 0usize; // end of valid data
+        let mut line_number = 0u64;
+        // Offset (from `read_from`) of buf[start], the start of the next line.
+        let mut offset = 0u64;
+        let limit = range.end.saturating_sub(range.read_from());
+        // A range that does not start the file begins after the first newline at or after
+        // `read_from` (the previous range owns the line that straddles the boundary).
+        let mut skipping = range.start > 0;
+        let mut first = range.start == 0;
+        loop {
+            if start > 0 && (end == buf.len() || start == end) {
+                buf.copy_within(start..end, 0);
+                end -= start;
+                start = 0;
             }
-            return Ok(line_number);
-        }
-        let scan_from = end;
-        end += n;
-        let mut search = scan_from;
-        while let Some(pos) = memchr(b'\n', &buf[search..end]) {
-            let nl = search + pos;
-            line_number += 1;
-            emit(&buf[start..nl], line_number, &mut first, &mut on_line);
-            start = nl + 1;
-            search = start;
+            if end == buf.len() {
+                if skipping {
+                    // Still inside the straddling line: drop what we have.
+                    offset += end as u64;
+                    start = 0;
+                    end = 0;
+                } else {
+                    let new_len = buf.len() * 2;
+                    buf.resize(new_len, 0);
+                }
+            }
+            let n = read_some(&mut source, &mut buf[end..])?;
+            if n == 0 {
+                if start < end && !skipping && offset < limit {
+                    line_number += 1;
+                    emit(&buf[start..end], line_number, &mut first, &mut on_line);
+                }
+                return Ok(line_number);
+            }
+            let mut search = end;
+            end += n;
+            while let Some(pos) = memchr(b'\n', &buf[search..end]) {
+                let nl = search + pos;
+                if skipping {
+                    skipping = false;
+                } else {
+                    if offset >= limit {
+                        return Ok(line_number);
+                    }
+                    line_number += 1;
+                    emit(&buf[start..nl], line_number, &mut first, &mut on_line);
+                }
+                offset += (nl + 1 - start) as u64;
+                start = nl + 1;
+                search = start;
+            }
+            if !skipping && offset >= limit {
+                return Ok(line_number);
+            }
         }
     }
 }
@@ -198,6 +275,45 @@ mod tests {
         let mut out = Vec::new();
         for_each_line(Trickle(b"ab\ncd\n"), |n, l| out.push((n, l.to_vec()))).unwrap();
         assert_eq!(out, vec![(1, b"ab".to_vec()), (2, b"cd".to_vec())]);
+    }
+
+    /// Splitting a file into ranges at every possible boundary gives every line once.
+    #[test]
+    fn ranges_partition_the_lines() {
+        let data: &[u8] = b"\xEF\xBB\xBFaa\n\nbbb\r\ncccc\nd\n\neeeee";
+        let (whole, total) = collect(data);
+        let numbered: Vec<(u64, Vec<u8>)> = whole;
+        for cut1 in 0..=data.len() {
+            for cut2 in cut1..=data.len() {
+                let mut got = Vec::new();
+                let mut base = 0;
+                for (a, b) in [(0, cut1), (cut1, cut2), (cut2, data.len())] {
+                    let range = Range { start: a as u64, end: if b == data.len() { u64::MAX } else { b as u64 } };
+                    let src = &data[range.read_from() as usize..];
+                    let n = LineReader::new()
+                        .for_range(src, range, |no, l| got.push((base + no, l.to_vec())))
+                        .unwrap();
+                    base += n;
+                }
+                assert_eq!(got, numbered, "cuts {cut1} {cut2}");
+                assert_eq!(base, total, "cuts {cut1} {cut2}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_range_inside_one_long_line_is_empty() {
+        let mut data = vec![b'x'; INITIAL_CAPACITY * 3];
+        data.push(b'\n');
+        data.extend_from_slice(b"tail\n");
+        let range = Range { start: 10, end: (INITIAL_CAPACITY * 2) as u64 };
+        let mut got = Vec::new();
+        let n = LineReader::new().for_range(&data[9..], range, |no, l| got.push((no, l.to_vec()))).unwrap();
+        assert_eq!((n, got.len()), (0, 0));
+        let range = Range { start: 10, end: u64::MAX };
+        let n = LineReader::new().for_range(&data[9..], range, |no, l| got.push((no, l.to_vec()))).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(got, vec![(1, b"tail".to_vec())]);
     }
 
     #[test]

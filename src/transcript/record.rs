@@ -82,7 +82,14 @@ impl<'a> Item<'a> {
         if !raw.starts_with('"') {
             return None;
         }
-        serde_json::from_str::<LenientStr<'a>>(raw).ok()?.0
+        match serde_json::from_str::<LenientStr<'a>>(raw) {
+            Ok(s) => s.0,
+            // A lone surrogate escape: decode a repaired copy (see [`repair`]).
+            Err(e) if is_repairable(&e.to_string()) => {
+                serde_json::from_str::<String>(&repair(raw.as_bytes())?).ok().map(Cow::Owned)
+            }
+            Err(_) => None,
+        }
     }
 }
 
@@ -754,6 +761,13 @@ mod tests {
         for bad in ["", "-", "01", "1.", ".5", "1e", "1e+", "--1", "1-2", "+1"] {
             assert!(!is_json_number(bad.as_bytes()), "{bad}");
         }
+    }
+
+    #[test]
+    fn text_with_a_lone_surrogate_is_repaired() {
+        let rec = Record::parse(br#"{"message":{"content":[{"type":"text","text":"/cmd \udfff x"}]}}"#).unwrap();
+        let Some(Content::Items(items)) = rec.message.as_ref().map(|m| &m.content) else { panic!() };
+        assert_eq!(items[0].text().as_deref(), Some("/cmd \u{fffd} x"));
     }
 
     #[test]

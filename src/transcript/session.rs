@@ -43,8 +43,12 @@ pub struct SessionScanner {
     stem: String,
     session_id: Option<String>,
     events: Vec<Event>,
-    /// Time of the most recent line with a valid timestamp.
+    /// Time of the first and of the most recent line with a valid timestamp.
+    first_time: Option<i64>,
     last_time: Option<i64>,
+    /// Events found before the first valid timestamp: they take the first valid time at the
+    /// end (or, for a later part of a split file, the previous part's last time).
+    untimed_prefix: usize,
     failed_tools: HashSet<Box<str>>,
     // Interned strings: consecutive lines mostly share them.
     last_cwd: Option<Arc<str>>,
@@ -69,7 +73,9 @@ impl SessionScanner {
             stem: stem.to_owned(),
             session_id: None,
             events: Vec::new(),
+            first_time: None,
             last_time: None,
+            untimed_prefix: 0,
             failed_tools: HashSet::new(),
             last_cwd: None,
             last_model: None,
@@ -110,11 +116,9 @@ impl SessionScanner {
     /// Feeds one parsed line.
     pub fn push_record(&mut self, line_number: u64, rec: &Record<'_>) {
         if let Some(t) = rec.timestamp.as_deref().and_then(parse_timestamp) {
-            if self.last_time.is_none() {
-                // The first valid time of the file also dates the events before it.
-                for e in &mut self.events {
-                    e.occurred_at = Some(t);
-                }
+            if self.first_time.is_none() {
+                self.first_time = Some(t);
+                self.untimed_prefix = self.events.len();
             }
             self.last_time = Some(t);
             if self.needs.summary {
@@ -279,8 +283,65 @@ impl SessionScanner {
         self.malformed_lines += 1;
     }
 
+    /// Events without a time of their own so far (before the first valid timestamp).
+    fn untimed(&self) -> usize {
+        if self.first_time.is_some() {
+            self.untimed_prefix
+        } else {
+            self.events.len()
+        }
+    }
+
+    /// Appends the scanner of the next part of the same file (see [`super::lines::Range`]);
+    /// `lines_before` is the number of physical lines before that part.
+    pub fn append(&mut self, mut next: SessionScanner, lines_before: u64) {
+        let next_untimed = next.untimed();
+        for e in &mut next.events {
+            e.line_number += lines_before;
+        }
+        if let Some(t) = self.last_time {
+            for e in &mut next.events[..next_untimed] {
+                e.occurred_at = Some(t);
+            }
+        }
+        if self.first_time.is_none() {
+            self.untimed_prefix = self.events.len() + next_untimed;
+        }
+        self.first_time = self.first_time.or(next.first_time);
+        self.last_time = next.last_time.or(self.last_time);
+        self.events.append(&mut next.events);
+        if self.session_id.is_none() {
+            self.session_id = next.session_id;
+        }
+        self.failed_tools.extend(next.failed_tools);
+        self.times.append(&mut next.times);
+        self.user_messages += next.user_messages;
+        self.assistant_messages += next.assistant_messages;
+        self.models.merge(&next.models);
+        for (sum, v) in self.tokens.iter_mut().zip(next.tokens) {
+            *sum = sum.saturating_add(v);
+        }
+        for (sum, v) in self.tokens_solo.iter_mut().zip(next.tokens_solo) {
+            *sum = sum.saturating_add(v);
+        }
+        for (key, values) in next.tokens_by_message {
+            let best = self.tokens_by_message.entry(key).or_insert([0; 4]);
+            for (b, v) in best.iter_mut().zip(values) {
+                *b = (*b).max(v);
+            }
+        }
+        self.lines += next.lines;
+        self.malformed_lines += next.malformed_lines;
+    }
+
     /// Resolves what needed the whole file and returns its events and summary.
     pub fn finish(mut self) -> SessionOutput {
+        if let Some(t) = self.first_time {
+            // The first valid time of the file also dates the events before it.
+            for e in &mut self.events[..self.untimed_prefix] {
+                e.occurred_at = Some(t);
+            }
+        }
         let session_id = self.session_id.take().unwrap_or_else(|| self.stem.clone());
         if !self.failed_tools.is_empty() {
             for e in &mut self.events {
@@ -454,6 +515,43 @@ mod tests {
         assert_eq!(s.primary_model.as_deref(), Some("m"));
     }
 
+    /// A file split into parts at any two line boundaries and re-assembled with `append`
+    /// gives exactly what one scanner gives.
+    #[test]
+    fn split_scans_equal_whole_scans() {
+        let lines = [
+            r#"{"type":"user","message":{"content":"/early"}}"#,
+            r#"{"type":"assistant","message":{"id":"m1","model":"a","content":[{"type":"tool_use","id":"t1","name":"Bash"}],"usage":{"output_tokens":3}}}"#,
+            r#"{"type":"system","sessionId":"s9","timestamp":"2026-05-12T15:00:00Z"}"#,
+            "garbage",
+            r#"{"type":"assistant","requestId":"r","message":{"id":"m1","model":"b","content":[{"type":"tool_use","id":"t2","name":"Skill","input":{"skill":"x"}}],"usage":{"output_tokens":5}}}"#,
+            r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","is_error":true}]}}"#,
+            r#"{"type":"user","timestamp":"2026-05-12T16:00:00Z","message":{"content":"<command-name>/x</command-name>"}}"#,
+            r#"{"type":"assistant","message":{"model":"b","content":[{"type":"tool_use","id":"t3","name":"mcp__a__b"}]}}"#,
+        ];
+        let whole = scan(&lines.join("\n"));
+        for a in 0..=lines.len() {
+            for b in a..=lines.len() {
+                let mut parts = [&lines[..a], &lines[a..b], &lines[b..]].into_iter().map(|part| {
+                    let mut sc = SessionScanner::new("stem", Needs::ALL);
+                    for (i, l) in part.iter().enumerate() {
+                        sc.push_line(i as u64 + 1, l.as_bytes());
+                    }
+                    (sc, part.len() as u64)
+                });
+                let (mut merged, mut seen) = parts.next().unwrap();
+                for (sc, n) in parts {
+                    merged.append(sc, seen);
+                    seen += n;
+                }
+                let out = merged.finish();
+                assert_eq!(out.events, whole.events, "split at {a} {b}");
+                assert_eq!(out.summary, whole.summary, "split at {a} {b}");
+                assert_eq!(out.session_id, whole.session_id);
+            }
+        }
+    }
+
     #[test]
     fn malformed_lines_are_counted_not_fatal() {
         let out = scan("{\"type\":\"user\",\"sessionId\":\"s1\"}\nnot json\n[1]\n\n{\"type\":\"user\"");
@@ -471,11 +569,14 @@ mod tests {
             r#"{"type":"assistant","isSidechain":-1e999,"message":{"model":"m","usage":{"input_tokens":1e400,"output_tokens":2},"content":[{"type":"tool_use","id":"t\ud800","name":"Skill","input":{"skill":1e400,"name":"pdf"}}]}}"#,
             "\n",
             r#"{"type":"user","message":{"content":"/b"},"x":NaN}"#,
+            "\n",
+            r#"{"type":"user","message":{"content":[{"type":"text","text":"/c\ud800"}]}}"#,
         ));
         let s = out.summary.as_ref().unwrap();
-        assert_eq!((s.lines, s.malformed_lines, s.user_messages, s.assistant_messages), (3, 1, 1, 1));
+        assert_eq!((s.lines, s.malformed_lines, s.user_messages, s.assistant_messages), (4, 1, 2, 1));
         assert_eq!(s.tokens, [0, 2, 0, 0]);
-        assert_eq!(out.events.len(), 2);
+        assert_eq!(out.events.len(), 3);
+        assert_eq!(out.events[2].command_name.as_deref(), Some("c"));
         let (a, t) = (&out.events[0], &out.events[1]);
         assert_eq!((a.command_name.as_deref(), a.cwd.as_deref(), a.occurred_at), (Some("a"), Some("/w\u{fffd}"), None));
         assert_eq!((t.tool_id.as_deref(), t.skill_name.as_deref(), t.is_sidechain), (Some("t\u{fffd}"), Some("pdf"), None));

@@ -89,6 +89,17 @@ impl ModelCounter {
         }
     }
 
+    /// Adds the counts of a later part of the same file.
+    pub fn merge(&mut self, later: &ModelCounter) {
+        for (model, n) in &later.counts {
+            if let Some(slot) = self.counts.iter_mut().find(|(m, _)| m == model) {
+                slot.1 += n;
+            } else {
+                self.counts.push((model.clone(), *n));
+            }
+        }
+    }
+
     /// The most frequent model; a tie goes to the one seen first.
     pub fn primary(&self) -> Option<&str> {
         let mut best: Option<&(String, i64)> = None;

@@ -64,12 +64,8 @@ unsafe fn init(info: sys::duckdb_extension_info, access: *const sys::duckdb_exte
     if unsafe { sys::duckdb_connect(db, &mut con) } != sys::duckdb_state_DuckDBSuccess {
         return Err("claude_usage: cannot connect to the database".into());
     }
-    let registered = functions::register_all(con);
+    let result = functions::register_all(con).and_then(|()| unsafe { ffi::execute(con, MACROS_SQL) });
     unsafe { sys::duckdb_disconnect(&mut con) };
-    registered?;
-    if !MACROS_SQL.trim().is_empty() {
-        let conn = unsafe { duckdb::Connection::open_from_raw(db.cast()) }.map_err(|e| e.to_string())?;
-        conn.execute_batch(MACROS_SQL).map_err(|e| format!("claude_usage: creating macros failed: {e}"))?;
-    }
+    result.map_err(|e| format!("claude_usage: LOAD failed: {e}"))?;
     Ok(true)
 }

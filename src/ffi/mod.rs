@@ -35,6 +35,26 @@ pub fn c_string(s: &str) -> CString {
     CString::new(s.replace('\0', "\\0")).unwrap_or_default()
 }
 
+/// Runs SQL (one or more statements) on a connection; the error is DuckDB's message.
+///
+/// # Safety
+/// `con` must be a live connection.
+pub unsafe fn execute(con: sys::duckdb_connection, sql: &str) -> Result<(), String> {
+    let sql = c_string(sql);
+    // SAFETY: the result is zero-initialised, filled by DuckDB and destroyed here.
+    unsafe {
+        let mut result: sys::duckdb_result = std::mem::zeroed();
+        let state = sys::duckdb_query(con, sql.as_ptr(), &mut result);
+        let outcome = if state == sys::duckdb_state_DuckDBSuccess {
+            Ok(())
+        } else {
+            Err(table::borrowed_c_str(sys::duckdb_result_error(&mut result)))
+        };
+        sys::duckdb_destroy_result(&mut result);
+        outcome
+    }
+}
+
 /// An owned logical type, destroyed on drop.
 pub struct LogicalType(pub sys::duckdb_logical_type);
 

@@ -35,14 +35,21 @@ def main() -> int:
     con.execute(f"LOAD '{os.path.abspath(args.extension)}'")
     con.execute("SET VARIABLE sessions = ?", [pattern])
     print(f"claude_usage overview of {what}\n  {pattern}\n")
-    print(con.sql("""
-        SELECT count(*) AS sessions, sum(user_messages) AS user_messages,
-               sum(tool_calls + subagent_dispatches + mcp_calls) AS tool_calls,
-               sum(tool_errors) AS tool_errors,
-               round(sum(active_seconds) / 3600, 1) AS active_hours,
-               sum(output_tokens_dedup) AS output_tokens,
-               min(started_at) AS first_seen, max(ended_at) AS last_seen
-        FROM session_summary(getvariable('sessions'))"""))
+    totals = con.sql("""
+        SELECT count(*) AS sessions,
+               sum(user_messages)::BIGINT AS "user messages",
+               sum(tool_calls + subagent_dispatches + mcp_calls)::BIGINT AS "tool calls",
+               sum(tool_errors)::BIGINT AS "tool errors",
+               round(sum(active_seconds) / 3600, 1) AS "active hours",
+               sum(input_tokens_dedup + cache_read_tokens_dedup + cache_creation_tokens_dedup)::BIGINT
+                   AS "input tokens (billed, incl. cache)",
+               sum(output_tokens_dedup)::BIGINT AS "output tokens (billed)",
+               min(started_at) AS "first activity", max(ended_at) AS "last activity"
+        FROM session_summary(getvariable('sessions'))""")
+    width = max(len(c) for c in totals.columns)
+    for name, value in zip(totals.columns, totals.fetchall()[0]):
+        print(f"  {name:<{width}}  {value}")
+    print()
     print(con.sql("""
         SELECT event_type, count(*) AS events, count(DISTINCT session_id) AS sessions
         FROM read_claude_session(getvariable('sessions')) GROUP BY ALL ORDER BY events DESC"""))

@@ -1,4 +1,5 @@
-//! `read_claude_session([path] [, ignore_errors := false])`: one row per event.
+//! `read_claude_session(path [, ignore_errors := false])`: one row per event (`path` NULL:
+//! the default session folder).
 
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::fs::FileSystem;

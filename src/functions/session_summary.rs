@@ -1,4 +1,5 @@
-//! `session_summary([path] [, ignore_errors := false])`: one row per session file.
+//! `session_summary(path [, ignore_errors := false])`: one row per session file (`path` NULL:
+//! the default session folder).
 
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::fs::FileSystem;

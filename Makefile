@@ -17,8 +17,11 @@ RELEASE_EXT := build/release/$(EXT_NAME).duckdb_extension
 DEBUG_EXT := build/debug/$(EXT_NAME).duckdb_extension
 SHARED ?= ../shared
 FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN ?= 4096
+HOSTILE := build/hostile
+HOSTILE_LARGE := build/hostile-large
 
-.PHONY: all release debug test unit sqltest smoke pipeline split run conformance e2e bench fuzz test-large clean venv
+.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline split run conformance e2e bench fuzz test-large clean venv
 
 all: release
 
@@ -45,13 +48,20 @@ $(VENV)/.installed: test/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r test/requirements.txt
 	@touch $@
 
-test: unit sqltest smoke pipeline split
+test: unit hostile sqltest smoke pipeline split
 	@echo "make test: all green"
 
 unit:
 	cargo test --quiet
 
-sqltest: release venv
+# Hostile session files, small sizes; hostile.test reads build/hostile/ (FIFO, unreadable, ~1 MiB cases).
+hostile-data:
+	python3 test/hostile/gen_hostile.py --out $(HOSTILE)
+
+hostile: release venv hostile-data
+	$(PY) test/hostile/check_hostile.py --extension $(RELEASE_EXT) --dir $(HOSTILE) --shared $(SHARED) --committed test/data/hostile
+
+sqltest: release venv hostile-data
 	$(PY) test/sqllogictest.py --extension $(RELEASE_EXT) test/sql/*.test
 
 smoke: release venv
@@ -78,5 +88,23 @@ conformance: release venv
 e2e: release venv
 	$(PY) test/e2e_ingest.py --extension $(RELEASE_EXT) --shared $(SHARED)
 
+# Real sizes: two 50 MiB lines (peak RSS < 4x), a 200 MiB line without a newline, 1M-deep nesting.
+test-large: release venv
+	python3 test/hostile/gen_hostile.py --out $(HOSTILE_LARGE) --large
+	$(PY) test/hostile/check_hostile.py --extension $(RELEASE_EXT) --dir $(HOSTILE_LARGE) --shared $(SHARED) --large
+	rm -rf $(HOSTILE_LARGE)
+
+# cargo-fuzz over the transcript core (nightly toolchain); seeds from test/data.
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	python3 fuzz/seed_corpus.py
+	cargo +nightly fuzz run --fuzz-dir fuzz scan_bytes fuzz/corpus/scan_bytes -- \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -dict=fuzz/scan_bytes.dict \
+		-timeout=30 -rss_limit_mb=4096 -print_final_stats=1
+
+# The throughput and memory benchmark (minutes; writes BENCHMARKS.md).
+bench: release venv
+	$(PY) bench/run.py
+
 clean:
-	rm -rf build target $(VENV)
+	rm -rf build target $(VENV) fuzz/target fuzz/corpus fuzz/artifacts bench/out bench/floor/target

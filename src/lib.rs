@@ -50,7 +50,8 @@ pub unsafe extern "C" fn claude_usage_init_c_api(
 
 unsafe fn init(info: sys::duckdb_extension_info, access: *const sys::duckdb_extension_access) -> Result<bool, String> {
     // SAFETY: forwarded from DuckDB.
-    let have_api = unsafe { sys::duckdb_rs_extension_api_init(info, access, MIN_DUCKDB_VERSION) }.map_err(str::to_owned)?;
+    let have_api =
+        unsafe { sys::duckdb_rs_extension_api_init(info, access, MIN_DUCKDB_VERSION) }.map_err(str::to_owned)?;
     if !have_api {
         return Ok(false);
     }
@@ -64,7 +65,7 @@ unsafe fn init(info: sys::duckdb_extension_info, access: *const sys::duckdb_exte
     if unsafe { sys::duckdb_connect(db, &mut con) } != sys::duckdb_state_DuckDBSuccess {
         return Err("claude_usage: cannot connect to the database".into());
     }
-    let result = functions::register_all(con).and_then(|()| unsafe { ffi::execute(con, MACROS_SQL) });
+    let result = unsafe { functions::register_all(con).and_then(|()| ffi::execute(con, MACROS_SQL)) };
     unsafe { sys::duckdb_disconnect(&mut con) };
     result.map_err(|e| format!("claude_usage: LOAD failed: {e}"))?;
     Ok(true)

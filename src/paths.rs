@@ -135,11 +135,8 @@ enum Comp {
     Recursive,
 }
 
-const MATCH: MatchOptions = MatchOptions {
-    case_sensitive: true,
-    require_literal_separator: true,
-    require_literal_leading_dot: false,
-};
+const MATCH: MatchOptions =
+    MatchOptions { case_sensitive: true, require_literal_separator: true, require_literal_leading_dot: false };
 
 struct Walker {
     out: Vec<PathBuf>,
@@ -179,6 +176,17 @@ impl Walker {
                 let here = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
                 let Ok(meta) = fs::metadata(here) else { return };
                 if !meta.is_dir() || !self.visited.insert((comps.len(), meta.dev(), meta.ino())) {
+                    return;
+                }
+                if rest.is_empty() {
+                    // A trailing `**`: every file below, at any depth.
+                    for (_, path) in list(dir) {
+                        if path.is_dir() {
+                            self.walk(&path, comps);
+                        } else {
+                            self.out.push(path);
+                        }
+                    }
                     return;
                 }
                 // Zero directories ...
@@ -253,7 +261,7 @@ impl AccessPolicy {
             return true;
         }
         let fixed = normalize(pattern);
-        self.allowed_paths.iter().any(|p| *p == fixed) || self.allowed_directories.iter().any(|d| fixed.starts_with(d.as_str()))
+        self.allowed_paths.contains(&fixed) || self.allowed_directories.iter().any(|d| fixed.starts_with(d.as_str()))
     }
 
     /// May this matched file be read? Its real path (links resolved) must be inside an
@@ -271,7 +279,8 @@ impl AccessPolicy {
         let inside = |candidate: &str| {
             self.allowed_paths.iter().any(|p| p == candidate || real_of(p) == candidate)
                 || self.allowed_directories.iter().any(|d| {
-                    candidate.starts_with(d.as_str()) || candidate.starts_with(&format!("{}/", real_of(d).trim_end_matches('/')))
+                    candidate.starts_with(d.as_str())
+                        || candidate.starts_with(&format!("{}/", real_of(d).trim_end_matches('/')))
                 })
         };
         inside(&lexical) && inside(&real)
@@ -342,9 +351,16 @@ mod tests {
             rel(expand(&format!("{b}/**/*.jsonl")).unwrap()),
             vec!["top.jsonl", "u1/p1/a.jsonl", "u1/p2/sub/c.jsonl", "u2/p1/d.jsonl"]
         );
-        assert_eq!(rel(expand(&format!("{b}/u?/p1/*")).unwrap()), vec!["u1/p1/a.jsonl", "u1/p1/b.txt", "u2/p1/d.jsonl"]);
+        assert_eq!(
+            rel(expand(&format!("{b}/u?/p1/*")).unwrap()),
+            vec!["u1/p1/a.jsonl", "u1/p1/b.txt", "u2/p1/d.jsonl"]
+        );
         assert_eq!(rel(expand(&format!("{b}/u[2]/*/*.jsonl")).unwrap()), vec!["u2/p1/d.jsonl"]);
         assert_eq!(rel(expand(&format!("{b}/top.jsonl")).unwrap()), vec!["top.jsonl"]);
+        assert_eq!(
+            rel(expand(&format!("{b}/u1/**")).unwrap()),
+            vec!["u1/p1/a.jsonl", "u1/p1/b.txt", "u1/p2/sub/c.jsonl"]
+        );
         assert!(expand(&format!("{b}/missing.jsonl")).unwrap().is_empty());
         let err = expand_all(&[format!("{b}/nothing/*.jsonl")], &AccessPolicy::unrestricted()).unwrap_err();
         assert_eq!(err.to_string(), format!("No files found that match the pattern \"{b}/nothing/*.jsonl\""));

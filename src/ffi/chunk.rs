@@ -62,7 +62,14 @@ impl Column<'_> {
 
     pub fn set_str(&mut self, row: usize, value: &str) {
         // SAFETY: DuckDB copies the bytes (or inlines them).
-        unsafe { sys::duckdb_vector_assign_string_element_len(self.raw, row as u64, value.as_ptr().cast(), value.len() as u64) }
+        unsafe {
+            sys::duckdb_vector_assign_string_element_len(
+                self.raw,
+                row as u64,
+                value.as_ptr().cast(),
+                value.len() as u64,
+            )
+        }
     }
 
     pub fn set_opt_str(&mut self, row: usize, value: Option<&str>) {

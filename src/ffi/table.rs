@@ -89,8 +89,12 @@ pub trait TableFunction: 'static {
     fn init(info: &InitInfo, bind: &Self::Bind) -> Result<Self::Global, String>;
     fn local_init(bind: &Self::Bind) -> Result<Self::Local, String>;
     /// Fills `out` with up to its capacity; leaving it empty ends the scan of this thread.
-    fn scan(bind: &Self::Bind, global: &Self::Global, local: &mut Self::Local, out: &mut OutputChunk)
-        -> Result<(), String>;
+    fn scan(
+        bind: &Self::Bind,
+        global: &Self::Global,
+        local: &mut Self::Local,
+        out: &mut OutputChunk,
+    ) -> Result<(), String>;
 }
 
 /// One overload: positional parameter types and named parameters.
@@ -99,8 +103,11 @@ pub struct Signature {
     pub named: Vec<(&'static str, LogicalType)>,
 }
 
-/// Registers `T` under `T::NAME` with the given overload (call again to add overloads).
-pub fn register<T: TableFunction>(con: sys::duckdb_connection, sig: &Signature) -> Result<(), String> {
+/// Registers `T` under `T::NAME` with the given signature.
+///
+/// # Safety
+/// `con` must be a live connection.
+pub unsafe fn register<T: TableFunction>(con: sys::duckdb_connection, sig: &Signature) -> Result<(), String> {
     let name = c_string(T::NAME);
     // SAFETY: a freshly created table function is configured and registered on a live
     // connection, then destroyed (DuckDB keeps its own copy).
@@ -201,7 +208,10 @@ unsafe extern "C" fn local_init_trampoline<T: TableFunction>(info: sys::duckdb_i
     }
 }
 
-unsafe extern "C" fn scan_trampoline<T: TableFunction>(info: sys::duckdb_function_info, output: sys::duckdb_data_chunk) {
+unsafe extern "C" fn scan_trampoline<T: TableFunction>(
+    info: sys::duckdb_function_info,
+    output: sys::duckdb_data_chunk,
+) {
     let result = guarded(T::NAME, || {
         // SAFETY: the three states were set by the trampolines above; the local state belongs
         // to the calling thread alone.

@@ -74,7 +74,8 @@ impl Value {
             sys::DUCKDB_TYPE_DUCKDB_TYPE_LIST => {
                 // SAFETY: a LIST value; each child is an owned value.
                 let n = unsafe { sys::duckdb_get_list_size(self.0) };
-                let children: Vec<Value> = (0..n).map(|i| Value(unsafe { sys::duckdb_get_list_child(self.0, i) })).collect();
+                let children: Vec<Value> =
+                    (0..n).map(|i| Value(unsafe { sys::duckdb_get_list_child(self.0, i) })).collect();
                 let mut out = Vec::with_capacity(children.len());
                 for child in children.iter().filter(|v| !v.is_null()) {
                     if child.type_id() != sys::DUCKDB_TYPE_DUCKDB_TYPE_VARCHAR {

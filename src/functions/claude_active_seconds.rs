@@ -22,7 +22,10 @@ struct State {
 type StatePtr = *mut State;
 
 /// Registers the four overloads: (TIMESTAMP | TIMESTAMPTZ) with and without `gap_seconds`.
-pub fn register(con: sys::duckdb_connection) -> Result<(), String> {
+///
+/// # Safety
+/// `con` must be a live connection.
+pub unsafe fn register(con: sys::duckdb_connection) -> Result<(), String> {
     let name = c_string(NAME);
     // SAFETY: the set and its functions are configured, registered, then destroyed; DuckDB
     // keeps copies.
@@ -34,9 +37,15 @@ pub fn register(con: sys::duckdb_connection) -> Result<(), String> {
                 sys::duckdb_aggregate_function_set_name(f, name.as_ptr());
                 sys::duckdb_aggregate_function_add_parameter(f, LogicalType::new(ts_type).0);
                 if with_gap {
-                    sys::duckdb_aggregate_function_add_parameter(f, LogicalType::new(sys::DUCKDB_TYPE_DUCKDB_TYPE_BIGINT).0);
+                    sys::duckdb_aggregate_function_add_parameter(
+                        f,
+                        LogicalType::new(sys::DUCKDB_TYPE_DUCKDB_TYPE_BIGINT).0,
+                    );
                 }
-                sys::duckdb_aggregate_function_set_return_type(f, LogicalType::new(sys::DUCKDB_TYPE_DUCKDB_TYPE_BIGINT).0);
+                sys::duckdb_aggregate_function_set_return_type(
+                    f,
+                    LogicalType::new(sys::DUCKDB_TYPE_DUCKDB_TYPE_BIGINT).0,
+                );
                 sys::duckdb_aggregate_function_set_functions(
                     f,
                     Some(state_size),
@@ -104,7 +113,11 @@ unsafe fn state_mut<'a>(slot: sys::duckdb_aggregate_state) -> &'a mut State {
     unsafe { &mut *slot.cast::<StatePtr>().read() }
 }
 
-unsafe extern "C" fn update(info: sys::duckdb_function_info, input: sys::duckdb_data_chunk, states: *mut sys::duckdb_aggregate_state) {
+unsafe extern "C" fn update(
+    info: sys::duckdb_function_info,
+    input: sys::duckdb_data_chunk,
+    states: *mut sys::duckdb_aggregate_state,
+) {
     guarded(info, || {
         // SAFETY: the input has one TIMESTAMP(TZ) column and optionally a BIGINT column,
         // `rows` values each; `states` has one entry per row.
@@ -120,7 +133,8 @@ unsafe extern "C" fn update(info: sys::duckdb_function_info, input: sys::duckdb_
             } else {
                 (std::ptr::null_mut(), std::ptr::null_mut())
             };
-            let valid = |mask: *mut u64, row: usize| mask.is_null() || sys::duckdb_validity_row_is_valid(mask, row as u64);
+            let valid =
+                |mask: *mut u64, row: usize| mask.is_null() || sys::duckdb_validity_row_is_valid(mask, row as u64);
             for row in 0..rows {
                 let state = state_mut(*states.add(row));
                 if state.gap_seconds.is_none() && !gap.is_null() && valid(gap_valid, row) {

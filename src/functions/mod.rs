@@ -12,9 +12,15 @@ use crate::ffi::sys;
 use crate::ffi::table::register;
 
 /// Registers every function on `con`.
-pub fn register_all(con: sys::duckdb_connection) -> Result<(), String> {
-    register::<read_claude_session::ReadClaudeSession>(con, &scan::signature())?;
-    register::<session_summary::SessionSummary>(con, &scan::signature())?;
-    claude_active_seconds::register(con)?;
+///
+/// # Safety
+/// `con` must be a live connection.
+pub unsafe fn register_all(con: sys::duckdb_connection) -> Result<(), String> {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        register::<read_claude_session::ReadClaudeSession>(con, &scan::signature())?;
+        register::<session_summary::SessionSummary>(con, &scan::signature())?;
+        claude_active_seconds::register(con)?;
+    }
     Ok(())
 }

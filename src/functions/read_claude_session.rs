@@ -3,9 +3,9 @@
 
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::fs::FileSystem;
-use crate::transcript::lines::LineReader;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Boolean, Timestamp, Varchar};
+use crate::transcript::lines::LineReader;
 use crate::transcript::{Event, Needs, SessionOutput};
 
 use super::scan::{FileReader, ScanBind, WorkQueue};

@@ -3,8 +3,8 @@
 //! through DuckDB's file system into the transcript core.
 
 use std::cell::Cell;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -45,9 +45,9 @@ impl ScanBind {
             None => vec![paths::default_pattern()],
             Some(p) if p.is_null() => vec![paths::default_pattern()],
             Some(p) => {
-                let list = p
-                    .to_string_list()
-                    .ok_or_else(|| format!("{function}: the path must be VARCHAR or VARCHAR[], not {}", p.type_name()))?;
+                let list = p.to_string_list().ok_or_else(|| {
+                    format!("{function}: the path must be VARCHAR or VARCHAR[], not {}", p.type_name())
+                })?;
                 // An empty list reads nothing (handy for "the files that changed").
                 list
             }
@@ -77,7 +77,11 @@ fn access_policy(context: &ClientContext) -> paths::AccessPolicy {
     if external {
         return paths::AccessPolicy::unrestricted();
     }
-    paths::AccessPolicy::new(false, &context.setting_list("allowed_directories"), &context.setting_list("allowed_paths"))
+    paths::AccessPolicy::new(
+        false,
+        &context.setting_list("allowed_directories"),
+        &context.setting_list("allowed_paths"),
+    )
 }
 
 /// Files larger than 1.5 parts are split into ranges of this many bytes that threads read

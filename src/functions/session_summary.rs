@@ -3,9 +3,9 @@
 
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::fs::FileSystem;
-use crate::transcript::lines::LineReader;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Integer, Timestamp, Varchar};
+use crate::transcript::lines::LineReader;
 use crate::transcript::summary::PROCESSOR_VERSION;
 use crate::transcript::{Needs, Summary};
 

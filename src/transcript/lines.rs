@@ -290,9 +290,7 @@ mod tests {
                 for (a, b) in [(0, cut1), (cut1, cut2), (cut2, data.len())] {
                     let range = Range { start: a as u64, end: if b == data.len() { u64::MAX } else { b as u64 } };
                     let src = &data[range.read_from() as usize..];
-                    let n = LineReader::new()
-                        .for_range(src, range, |no, l| got.push((base + no, l.to_vec())))
-                        .unwrap();
+                    let n = LineReader::new().for_range(src, range, |no, l| got.push((base + no, l.to_vec()))).unwrap();
                     base += n;
                 }
                 assert_eq!(got, numbered, "cuts {cut1} {cut2}");

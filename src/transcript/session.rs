@@ -497,7 +497,9 @@ mod tests {
     #[test]
     fn dedup_takes_the_largest_per_message_and_request() {
         let line = |id: &str, req: &str, out: i64| {
-            format!(r#"{{"type":"assistant","requestId":{req},"message":{{"id":{id},"model":"m","usage":{{"input_tokens":1,"output_tokens":{out}}}}}}}"#)
+            format!(
+                r#"{{"type":"assistant","requestId":{req},"message":{{"id":{id},"model":"m","usage":{{"input_tokens":1,"output_tokens":{out}}}}}}}"#
+            )
         };
         let data = [
             line("\"m1\"", "\"r1\"", 5),
@@ -579,15 +581,18 @@ mod tests {
         assert_eq!(out.events[2].command_name.as_deref(), Some("c"));
         let (a, t) = (&out.events[0], &out.events[1]);
         assert_eq!((a.command_name.as_deref(), a.cwd.as_deref(), a.occurred_at), (Some("a"), Some("/w\u{fffd}"), None));
-        assert_eq!((t.tool_id.as_deref(), t.skill_name.as_deref(), t.is_sidechain), (Some("t\u{fffd}"), Some("pdf"), None));
+        assert_eq!(
+            (t.tool_id.as_deref(), t.skill_name.as_deref(), t.is_sidechain),
+            (Some("t\u{fffd}"), Some("pdf"), None)
+        );
         assert_eq!(t.tool_input.as_deref(), Some(r#"{"skill":1.7976931348623157e308,"name":"pdf"}"#));
     }
 
     #[test]
     fn event_fields_and_classification() {
-        let out = scan(concat!(
+        let out = scan(
             r#"{"type":"assistant","uuid":"a1","parentUuid":"u0","sessionId":"s","cwd":"/w","isSidechain":true,"timestamp":"2026-05-12T15:00:00Z","message":{"model":"claude","content":[{"type":"text","text":"hi"},{"type":"tool_use","id":"t1","name":"Skill","input":{"skill":"pdf"}},{"type":"tool_use","id":"t2","name":"Task","input":{"subagent_type":"rev"}},{"type":"tool_use","id":"t3","name":"mcp__gh__issue","input":{"a":1}}]}}"#,
-        ));
+        );
         let e = &out.events;
         assert_eq!(e.len(), 3);
         assert_eq!((e[0].event_type, e[0].skill_name.as_deref()), (EventType::ToolUse, Some("pdf")));

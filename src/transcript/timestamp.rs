@@ -145,9 +145,7 @@ fn finish(days: i64, h: i32, mi: i32, sec: i32, us: i32, offset_us: i64) -> Opti
     if h > 23 || mi > 59 || sec > 59 {
         return None;
     }
-    let local = days * US_PER_DAY
-        + (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * US_PER_SEC
-        + us as i64;
+    let local = days * US_PER_DAY + (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * US_PER_SEC + us as i64;
     let utc = local - offset_us;
     if !(MIN_US..=MAX_US).contains(&utc) {
         return None;
@@ -173,12 +171,7 @@ fn digit(b: u8) -> Option<i32> {
 #[inline]
 fn parse_fast(b: &[u8]) -> Option<i64> {
     let head: &[u8; 19] = b.get(..19)?.try_into().ok()?;
-    if head[4] != b'-'
-        || head[7] != b'-'
-        || head[10] != b'T'
-        || head[13] != b':'
-        || head[16] != b':'
-    {
+    if head[4] != b'-' || head[7] != b'-' || head[10] != b'T' || head[13] != b':' || head[16] != b':' {
         return None;
     }
     // All 14 digit positions, validated at once.
@@ -359,13 +352,7 @@ struct Hms {
 /// CPython `parse_hh_mm_ss_ff(tstr, tstr_end)`.
 fn parse_hh_mm_ss_ff(s: &CStr, start: usize, end: usize) -> Hms {
     let mut vals = [0i32; 3];
-    let mut out = Hms {
-        rv: 0,
-        h: 0,
-        m: 0,
-        s: 0,
-        us: 0,
-    };
+    let mut out = Hms { rv: 0, h: 0, m: 0, s: 0, us: 0 };
     let mut p = start;
     let mut has_sep = true;
     let mut i = 0;
@@ -441,19 +428,11 @@ fn parse_time(s: &CStr, start: usize, len: usize) -> Option<(i32, i32, i32, i32,
         return None;
     }
     if tz == p_end {
-        return if t.rv == 1 {
-            None
-        } else {
-            Some((t.h, t.m, t.s, t.us, 0))
-        };
+        return if t.rv == 1 { None } else { Some((t.h, t.m, t.s, t.us, 0)) };
     }
     if s.at(tz) == b'Z' {
         // Unreachable after the `Z` replacement, kept for fidelity.
-        return if s.at(tz + 1) != 0 {
-            None
-        } else {
-            Some((t.h, t.m, t.s, t.us, 0))
-        };
+        return if s.at(tz + 1) != 0 { None } else { Some((t.h, t.m, t.s, t.us, 0)) };
     }
     let negative = s.at(tz) == b'-';
     let z = parse_hh_mm_ss_ff(s, tz + 1, p_end);
@@ -467,11 +446,7 @@ fn parse_time(s: &CStr, start: usize, len: usize) -> Option<(i32, i32, i32, i32,
         frac = -frac;
     }
     // A zero whole-second offset becomes `timezone.utc`, dropping the fraction.
-    let offset_us = if secs == 0 {
-        0
-    } else {
-        secs * US_PER_SEC + frac
-    };
+    let offset_us = if secs == 0 { 0 } else { secs * US_PER_SEC + frac };
     if offset_us.abs() >= US_PER_DAY {
         return None;
     }
@@ -488,9 +463,7 @@ fn parse_general(s: &str) -> Option<i64> {
         s.as_bytes()
     };
     // Python requires at least 7 code points (a code point is <= 4 bytes).
-    if bytes.len() < 7
-        || (bytes.len() < 28 && bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() < 7)
-    {
+    if bytes.len() < 7 || (bytes.len() < 28 && bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() < 7) {
         return None;
     }
     let len = bytes.len();
@@ -539,55 +512,46 @@ mod tests {
         ("2026-05-12T07:30:00-08", Some(1_778_599_800_000_000)),   // hour-only offset
         ("2026-05-12T07:30:00+05:30:15", Some(1_778_551_185_000_000)), // offset with seconds
         ("2026-05-12T07:30:00+05:99", Some(1_778_547_060_000_000)), // offset minutes not range-checked
-        ("2026-05-12T07:30:00+24:00", None),                        // offset 24h
-        (
-            "2026-05-12T07:30:00-00:00:01.5",
-            Some(1_778_571_001_500_000),
-        ), // offset fraction
-        (
-            "2026-05-12T07:30:00+00:00:00.5",
-            Some(1_778_571_000_000_000),
-        ), // zero offset drops fraction
-        ("2026-05-12T07:30:00.1", Some(1_778_571_000_100_000)),     // fraction 1 digit
-        ("2026-05-12T07:30:00.123", Some(1_778_571_000_123_000)),   // fraction 3 digits
+        ("2026-05-12T07:30:00+24:00", None),                       // offset 24h
+        ("2026-05-12T07:30:00-00:00:01.5", Some(1_778_571_001_500_000)), // offset fraction
+        ("2026-05-12T07:30:00+00:00:00.5", Some(1_778_571_000_000_000)), // zero offset drops fraction
+        ("2026-05-12T07:30:00.1", Some(1_778_571_000_100_000)),    // fraction 1 digit
+        ("2026-05-12T07:30:00.123", Some(1_778_571_000_123_000)),  // fraction 3 digits
         ("2026-05-12T07:30:00.123456", Some(1_778_571_000_123_456)), // fraction 6 digits
-        (
-            "2026-05-12T07:30:00.123456789Z",
-            Some(1_778_571_000_123_456),
-        ), // fraction 9 digits truncated
-        ("2026-05-12T07:30:00,5", Some(1_778_571_000_500_000)),     // comma fraction
-        ("2026-05-12T07:30:00.", None),                             // empty fraction
-        ("2026-05-12", Some(1_778_544_000_000_000)),                // date only
-        ("20260512", Some(1_778_544_000_000_000)),                  // basic date
-        ("20260512T073000.5", Some(1_778_571_000_500_000)),         // basic date and time
-        ("2026-05-12T0730", Some(1_778_571_000_000_000)),           // basic time HHMM
-        ("2026-05-12T07", Some(1_778_569_200_000_000)),             // hour only
-        ("2026-05-12 07:30", Some(1_778_571_000_000_000)),          // space separator
-        ("2026-05-12é07:30", Some(1_778_571_000_000_000)),          // non-ASCII separator
-        ("2026-05-12😀07:30", Some(1_778_571_000_000_000)),         // emoji separator
-        ("2026-W20-2", Some(1_778_544_000_000_000)),                // week date
-        ("2026-W20", Some(1_778_457_600_000_000)),                  // week date, no day
-        ("2026W202T10", Some(1_778_580_000_000_000)),               // basic week date with time
-        ("2020-W53-7", Some(1_609_632_000_000_000)),                // week 53 ok
-        ("2021-W53-1", None),                                       // week 53 invalid
-        ("2026-05-12T24:00", None),                                 // hour 24 rejected
-        ("2026-02-29T00:00", None),                                 // Feb 29 non-leap
-        ("2024-02-29T00:00", Some(1_709_164_800_000_000)),          // Feb 29 leap
-        ("0000-01-01", None),                                       // year 0
-        ("0001-01-01T00:00:00Z", Some(-62_135_596_800_000_000)),    // year 1
-        ("0001-01-01T00:00+00:01", None),                           // year 1 overflows with +offset
-        ("0001-01-01T00:00-00:01", Some(-62_135_596_740_000_000)),  // year 1 with -offset
+        ("2026-05-12T07:30:00.123456789Z", Some(1_778_571_000_123_456)), // fraction 9 digits truncated
+        ("2026-05-12T07:30:00,5", Some(1_778_571_000_500_000)),    // comma fraction
+        ("2026-05-12T07:30:00.", None),                            // empty fraction
+        ("2026-05-12", Some(1_778_544_000_000_000)),               // date only
+        ("20260512", Some(1_778_544_000_000_000)),                 // basic date
+        ("20260512T073000.5", Some(1_778_571_000_500_000)),        // basic date and time
+        ("2026-05-12T0730", Some(1_778_571_000_000_000)),          // basic time HHMM
+        ("2026-05-12T07", Some(1_778_569_200_000_000)),            // hour only
+        ("2026-05-12 07:30", Some(1_778_571_000_000_000)),         // space separator
+        ("2026-05-12é07:30", Some(1_778_571_000_000_000)),         // non-ASCII separator
+        ("2026-05-12😀07:30", Some(1_778_571_000_000_000)),        // emoji separator
+        ("2026-W20-2", Some(1_778_544_000_000_000)),               // week date
+        ("2026-W20", Some(1_778_457_600_000_000)),                 // week date, no day
+        ("2026W202T10", Some(1_778_580_000_000_000)),              // basic week date with time
+        ("2020-W53-7", Some(1_609_632_000_000_000)),               // week 53 ok
+        ("2021-W53-1", None),                                      // week 53 invalid
+        ("2026-05-12T24:00", None),                                // hour 24 rejected
+        ("2026-02-29T00:00", None),                                // Feb 29 non-leap
+        ("2024-02-29T00:00", Some(1_709_164_800_000_000)),         // Feb 29 leap
+        ("0000-01-01", None),                                      // year 0
+        ("0001-01-01T00:00:00Z", Some(-62_135_596_800_000_000)),   // year 1
+        ("0001-01-01T00:00+00:01", None),                          // year 1 overflows with +offset
+        ("0001-01-01T00:00-00:01", Some(-62_135_596_740_000_000)), // year 1 with -offset
         ("9999-12-31T23:59:59.999999", Some(253_402_300_799_999_999)), // max datetime
-        ("9999-12-31T23:00-01:00", None), // year 9999 overflows with -offset
+        ("9999-12-31T23:00-01:00", None),                          // year 9999 overflows with -offset
         ("9999-12-31T23:00+01:00", Some(253_402_293_600_000_000)), // year 9999 with +offset
-        ("2020-01-01ZZ", Some(1_577_836_800_000_000)), // Z in odd place
-        ("2020-01-01T10:30+05Z", None),   // Z after offset
-        ("2026-05-12T07:30:00z", None),   // lowercase z
-        ("", None),                       // empty
-        ("not a timestamp", None),        // garbage
-        ("2026-5", None),                 // too short
-        ("2026-05-12T07:30:00 ", None),   // trailing space
-        ("2026-05-12T07:30:00.123abc", None), // trailing junk
+        ("2020-01-01ZZ", Some(1_577_836_800_000_000)),             // Z in odd place
+        ("2020-01-01T10:30+05Z", None),                            // Z after offset
+        ("2026-05-12T07:30:00z", None),                            // lowercase z
+        ("", None),                                                // empty
+        ("not a timestamp", None),                                 // garbage
+        ("2026-5", None),                                          // too short
+        ("2026-05-12T07:30:00 ", None),                            // trailing space
+        ("2026-05-12T07:30:00.123abc", None),                      // trailing junk
     ];
 
     #[test]
@@ -603,11 +567,7 @@ mod tests {
             if let Some(v) = parse_fast(input.as_bytes()) {
                 assert_eq!(Some(v), expected, "fast path, input {input:?}");
             }
-            assert_eq!(
-                parse_general(input),
-                expected,
-                "general parser, input {input:?}"
-            );
+            assert_eq!(parse_general(input), expected, "general parser, input {input:?}");
         }
     }
 
@@ -628,10 +588,7 @@ mod tests {
     fn embedded_nul_behaves_like_cpython() {
         // CPython's C parser checks for '\0' in places; an embedded NUL acts
         // like an end of string there.
-        assert_eq!(
-            parse_timestamp("2020-01-01T12\0"),
-            Some(1_577_880_000_000_000)
-        );
+        assert_eq!(parse_timestamp("2020-01-01T12\0"), Some(1_577_880_000_000_000));
         assert_eq!(parse_timestamp("2020-01-01T12:30:45.123\0"), None);
     }
 

@@ -2,13 +2,11 @@
 //! the default session folder).
 
 use crate::ffi::chunk::OutputChunk;
-use crate::ffi::fs::FileSystem;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Boolean, Timestamp, Varchar};
-use crate::transcript::lines::LineReader;
 use crate::transcript::{Event, Needs, SessionOutput};
 
-use super::scan::{FileReader, ScanBind, WorkQueue};
+use super::scan::{ScanBind, ThreadReader, WorkQueue};
 
 pub struct ReadClaudeSession;
 
@@ -43,8 +41,7 @@ pub struct Global {
 
 /// One thread's current file and how many of its events were emitted.
 pub struct Local {
-    fs: Option<FileSystem>,
-    lines: LineReader,
+    reader: ThreadReader,
     file: usize,
     current: Option<SessionOutput>,
     emitted: usize,
@@ -58,7 +55,7 @@ impl TableFunction for ReadClaudeSession {
 
     fn bind(info: &BindInfo) -> Result<ScanBind, String> {
         let bind = ScanBind::bind(Self::NAME, info, &COLUMNS)?;
-        info.set_cardinality(bind.files.len() as u64 * 50, false);
+        info.set_cardinality(bind.files.len() as u64 * 1000, false);
         Ok(bind)
     }
 
@@ -71,7 +68,7 @@ impl TableFunction for ReadClaudeSession {
     }
 
     fn local_init(_bind: &ScanBind) -> Result<Local, String> {
-        Ok(Local { fs: None, lines: LineReader::new(), file: 0, current: None, emitted: 0 })
+        Ok(Local { reader: ThreadReader::default(), file: 0, current: None, emitted: 0 })
     }
 
     fn scan(bind: &ScanBind, global: &Global, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
@@ -86,18 +83,7 @@ impl TableFunction for ReadClaudeSession {
                 }
             }
             local.current = None;
-            if local.fs.is_none() {
-                local.fs = Some(bind.file_system()?);
-            }
-            let mut reader = FileReader {
-                function: Self::NAME,
-                fs: local.fs.as_ref().expect("file system was just created"),
-                lines: &mut local.lines,
-                files: &bind.files,
-                needs: global.needs,
-                ignore_errors: bind.ignore_errors,
-            };
-            let Some((file, output)) = global.queue.next_file(&mut reader)? else {
+            let Some((file, output)) = local.reader.next_file(Self::NAME, bind, &global.queue, global.needs)? else {
                 out.set_len(0);
                 return Ok(());
             };

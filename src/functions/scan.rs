@@ -201,15 +201,47 @@ impl WorkQueue {
     }
 }
 
+/// What one thread keeps between scan calls: its file-system handle (created on first use)
+/// and its line buffer.
+#[derive(Default)]
+pub struct ThreadReader {
+    fs: Option<FileSystem>,
+    lines: LineReader,
+}
+
+impl ThreadReader {
+    /// The next complete file of the scan, read by this thread (see [`WorkQueue::next_file`]).
+    pub fn next_file(
+        &mut self,
+        function: &'static str,
+        bind: &ScanBind,
+        queue: &WorkQueue,
+        needs: Needs,
+    ) -> Result<Option<(usize, SessionOutput)>, String> {
+        if self.fs.is_none() {
+            self.fs = Some(bind.file_system()?);
+        }
+        let mut reader = FileReader {
+            function,
+            fs: self.fs.as_ref().expect("file system was just created"),
+            lines: &mut self.lines,
+            files: &bind.files,
+            needs,
+            ignore_errors: bind.ignore_errors,
+        };
+        queue.next_file(&mut reader)
+    }
+}
+
 /// One thread's means to read: DuckDB's file system, a reusable line buffer, and what the
 /// scan wants.
 pub struct FileReader<'a> {
-    pub function: &'static str,
-    pub fs: &'a FileSystem,
-    pub lines: &'a mut LineReader,
-    pub files: &'a [String],
-    pub needs: Needs,
-    pub ignore_errors: bool,
+    function: &'static str,
+    fs: &'a FileSystem,
+    lines: &'a mut LineReader,
+    files: &'a [String],
+    needs: Needs,
+    ignore_errors: bool,
 }
 
 impl FileReader<'_> {

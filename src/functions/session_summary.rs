@@ -2,14 +2,12 @@
 //! the default session folder).
 
 use crate::ffi::chunk::OutputChunk;
-use crate::ffi::fs::FileSystem;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Integer, Timestamp, Varchar};
-use crate::transcript::lines::LineReader;
 use crate::transcript::summary::PROCESSOR_VERSION;
 use crate::transcript::{Needs, Summary};
 
-use super::scan::{FileReader, ScanBind, WorkQueue};
+use super::scan::{ScanBind, ThreadReader, WorkQueue};
 
 pub struct SessionSummary;
 
@@ -51,8 +49,7 @@ pub struct Global {
 }
 
 pub struct Local {
-    fs: Option<FileSystem>,
-    lines: LineReader,
+    reader: ThreadReader,
     rows: Vec<(usize, Summary)>,
 }
 
@@ -77,26 +74,15 @@ impl TableFunction for SessionSummary {
     }
 
     fn local_init(_bind: &ScanBind) -> Result<Local, String> {
-        Ok(Local { fs: None, lines: LineReader::new(), rows: Vec::new() })
+        Ok(Local { reader: ThreadReader::default(), rows: Vec::new() })
     }
 
     fn scan(bind: &ScanBind, global: &Global, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
         local.rows.clear();
         // Small batches keep the files spread over threads.
         let batch = out.capacity().min(64);
-        if local.fs.is_none() {
-            local.fs = Some(bind.file_system()?);
-        }
-        let mut reader = FileReader {
-            function: Self::NAME,
-            fs: local.fs.as_ref().expect("file system was just created"),
-            lines: &mut local.lines,
-            files: &bind.files,
-            needs: NEEDS,
-            ignore_errors: bind.ignore_errors,
-        };
         while local.rows.len() < batch {
-            let Some((file, output)) = global.queue.next_file(&mut reader)? else { break };
+            let Some((file, output)) = local.reader.next_file(Self::NAME, bind, &global.queue, NEEDS)? else { break };
             if let Some(summary) = output.summary {
                 local.rows.push((file, summary));
             }

@@ -21,7 +21,7 @@ FUZZ_MAX_LEN ?= 4096
 HOSTILE := build/hostile
 HOSTILE_LARGE := build/hostile-large
 
-.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline split run conformance e2e bench fuzz test-large clean venv
+.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline split run conformance e2e bench bench-quick fuzz test-large clean venv
 
 all: release
 
@@ -102,9 +102,12 @@ fuzz:
 		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -dict=fuzz/scan_bytes.dict \
 		-timeout=30 -rss_limit_mb=4096 -print_final_stats=1
 
-# The throughput and memory benchmark (minutes; writes BENCHMARKS.md).
+# The throughput and memory benchmark (minutes; writes BENCHMARKS.md); bench-quick: a 20 MB smoke run.
 bench: release venv
 	$(PY) bench/run.py
+
+bench-quick: release venv
+	$(PY) bench/run.py --quick
 
 clean:
 	rm -rf build target $(VENV) fuzz/target fuzz/corpus fuzz/artifacts bench/out bench/floor/target

@@ -80,7 +80,7 @@ CODE_LINES = [
     "const {w}{V} = async ({w2}) => {{ await fetch(`/api/{w}/${{{w2}}}`); }};",
     "    path = \"C:\\\\Users\\\\{w}\\\\{w2}.txt\"  # windows path",
     "\tlog.Printf(\"%s\\t%d\\n\", {w}, len({w2}))",
-    "    # {u} — {w} {w2}",
+    "    # {w} - {w2} ({u})",
     "SELECT {w}, count(*) FROM {w2} WHERE {w} <> '' GROUP BY 1;",
     "    regex = r\"^\\s*([A-Za-z_][\\w.]*)\\s*=\\s*(.+)$\"",
     "fn {w}_{w2}(&mut self) -> Result<(), Error> {{ Ok(()) }}",
@@ -141,7 +141,7 @@ class Pools:
         # Source files: numbered code lines with escapes, tabs, non-ASCII.
         self.files = []
         for i in range(260):
-            n = max(3, int(rng.lognormvariate(4.2, 1.0)))  # median ~65 lines
+            n = max(3, int(rng.lognormvariate(3.7, 1.0)))  # median ~40 lines
             n = min(n, 2500)
             lines = [self._code_line(rng) for _ in range(n)]
             text = "\n".join(lines)
@@ -157,7 +157,7 @@ class Pools:
             for _ in range(n):
                 r = rng.random()
                 if r < 0.15:
-                    out.append("\x1b[32m✓\x1b[0m " + rng.choice(self.sentences)[:70])
+                    out.append("\x1b[32mPASS\x1b[0m " + rng.choice(self.sentences)[:70])
                 elif r < 0.25:
                     out.append("\x1b[31mFAIL\x1b[39m\t" + rng.choice(WORDS) + "/" + rng.choice(WORDS) + ".test.ts")
                 elif r < 0.35:
@@ -173,7 +173,7 @@ class Pools:
     @staticmethod
     def _sentence(rng: random.Random) -> str:
         words = [rng.choice(WORDS) for _ in range(rng.randint(5, 22))]
-        if rng.random() < 0.25:
+        if rng.random() < 0.08:
             words.insert(rng.randrange(len(words)), rng.choice(UNICODE_BITS))
         if rng.random() < 0.15:
             words.insert(rng.randrange(len(words)), '"%s"' % rng.choice(WORDS))
@@ -454,9 +454,9 @@ class Session:
         rng = self.rng
         p = self.p
         blocks = []
-        if rng.random() < 0.35:
+        if rng.random() < 0.25:
             blocks.append({"type": "thinking", "thinking": rng.choice(p.thinking), "signature": rng.choice(p.signatures)})
-        if rng.random() < 0.45:
+        if rng.random() < 0.35:
             blocks.append({"type": "text", "text": rng.choice(p.sentences if rng.random() < 0.7 else p.paragraphs)})
         ends = rng.random() < 0.12
         uses = []
@@ -482,7 +482,7 @@ class Session:
                                    "elapsedTimeSeconds": s + 1, "totalLines": out.count("\n") + 1}, tid)
             if name in ("Task", "Agent"):
                 self.subagent(tid, inp)
-            is_error = rng.random() < 0.05
+            is_error = rng.random() < 0.08
             content, tur = self.tool_result(tid, name, inp, is_error)
             d = self.head()
             d["type"] = "user"
@@ -603,13 +603,22 @@ def generate(out: str, mb: float, seed: int, files: int | None, quiet: bool = Fa
     files = files or max(1, round(mb * 1.4))
     master = random.Random(seed)
     pools = Pools(seed)
-    sizes = plan_files(master, int(total * 0.9), files)
+    sizes = plan_files(master, int(total * 0.92), files)
     os.makedirs(out, exist_ok=True)
     user_projects = {u: master.sample(PROJECTS, master.randint(2, 5)) for u in USERS}
     stats = {"files": 0, "bytes": 0, "lines": 0}
     t0 = time.time()
     base_ms = 1_748_736_000_000  # 2025-06-01T00:00:00Z
-    for i, target in enumerate(sizes):
+    i = -1
+    while True:
+        i += 1
+        if i < len(sizes):
+            target = sizes[i]
+        elif stats["bytes"] < total:
+            # Top up to at least `total` bytes with sessions of the median planned size.
+            target = min(sorted(sizes)[len(sizes) // 2], total - stats["bytes"]) + 3000
+        else:
+            break
         rng = random.Random(seed * 1_000_003 + i)
         user = USERS[i % len(USERS)] if i < len(USERS) else rng.choice(USERS)
         project = rng.choice(user_projects[user])

@@ -6,12 +6,12 @@
 //! and the summary's accumulators. [`SessionScanner::finish`] resolves the look-ahead and
 //! returns the file's events and summary.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::event::{classify, slash_commands, user_texts, Event, EventType};
 use super::record::{is_repairable, repair, Content, LineError, Record, Usage};
-use super::summary::{active_seconds, ModelCounter, Summary, Tokens, DEFAULT_GAP_SECONDS};
+use super::summary::{active_seconds, MessageTokens, ModelCounter, Summary, Tokens, DEFAULT_GAP_SECONDS};
 use super::timestamp::parse_timestamp;
 
 /// What the caller wants computed.
@@ -60,7 +60,7 @@ pub struct SessionScanner {
     models: ModelCounter,
     tokens: Tokens,
     tokens_solo: Tokens,
-    tokens_by_message: HashMap<(Box<str>, Option<Box<str>>), Tokens>,
+    tokens_by_message: MessageTokens,
     lines: i64,
     malformed_lines: i64,
 }
@@ -85,7 +85,7 @@ impl SessionScanner {
             models: ModelCounter::default(),
             tokens: [0; 4],
             tokens_solo: [0; 4],
-            tokens_by_message: HashMap::new(),
+            tokens_by_message: MessageTokens::default(),
             lines: 0,
             malformed_lines: 0,
         }
@@ -190,13 +190,7 @@ impl SessionScanner {
                     *sum = sum.saturating_add(v);
                 }
             }
-            Some(id) => {
-                let key = (Box::from(id), rec.request_id.as_deref().map(Box::from));
-                let best = self.tokens_by_message.entry(key).or_insert([0; 4]);
-                for (b, v) in best.iter_mut().zip(values) {
-                    *b = (*b).max(v);
-                }
-            }
+            Some(id) => self.tokens_by_message.add(id, rec.request_id.as_deref(), values),
         }
     }
 
@@ -324,12 +318,7 @@ impl SessionScanner {
         for (sum, v) in self.tokens_solo.iter_mut().zip(next.tokens_solo) {
             *sum = sum.saturating_add(v);
         }
-        for (key, values) in next.tokens_by_message {
-            let best = self.tokens_by_message.entry(key).or_insert([0; 4]);
-            for (b, v) in best.iter_mut().zip(values) {
-                *b = (*b).max(v);
-            }
-        }
+        self.tokens_by_message.merge(next.tokens_by_message);
         self.lines += next.lines;
         self.malformed_lines += next.malformed_lines;
     }
@@ -375,10 +364,8 @@ impl SessionScanner {
         }
         s.active_seconds = active_seconds(&mut self.times, DEFAULT_GAP_SECONDS);
         let mut dedup = self.tokens_solo;
-        for best in self.tokens_by_message.values() {
-            for (d, v) in dedup.iter_mut().zip(best) {
-                *d = d.saturating_add(*v);
-            }
+        for (d, v) in dedup.iter_mut().zip(self.tokens_by_message.total()) {
+            *d = d.saturating_add(v);
         }
         s.tokens_dedup = dedup;
         let mut tools: HashSet<&str> = HashSet::new();

@@ -3,6 +3,8 @@
 /// Default gap (seconds) after which activity starts a new block.
 pub const DEFAULT_GAP_SECONDS: i64 = 600;
 
+use std::collections::HashMap;
+
 /// The version of the processing rules, as the reference server stores it.
 pub const PROCESSOR_VERSION: i32 = 2;
 
@@ -71,6 +73,66 @@ pub fn active_seconds_sorted(instants: &[i64], gap_seconds: i64) -> i64 {
 /// `timedelta.total_seconds()`: the microsecond count divided by 10^6 in floating point.
 fn micros_as_seconds(micros: i64) -> f64 {
     micros as f64 / 1e6
+}
+
+/// Usage counters de-duplicated per (`message.id`, `requestId`): the largest value seen per
+/// key and counter. Claude Code writes the lines of one response next to each other, so the
+/// last key is kept at hand and the map is touched only when the key changes.
+#[derive(Debug, Default)]
+pub struct MessageTokens {
+    by_key: HashMap<MessageKey, Tokens>,
+    current: Option<(MessageKey, Tokens)>,
+}
+
+/// (`message.id`, `requestId`).
+type MessageKey = (Box<str>, Option<Box<str>>);
+
+impl MessageTokens {
+    pub fn add(&mut self, id: &str, request_id: Option<&str>, values: Tokens) {
+        match &mut self.current {
+            Some(((cur_id, cur_req), best)) if **cur_id == *id && cur_req.as_deref() == request_id => {
+                max_into(best, &values);
+            }
+            _ => {
+                self.flush();
+                self.current = Some(((Box::from(id), request_id.map(Box::from)), values.map(|v| v.max(0))));
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some((key, values)) = self.current.take() {
+            max_into(self.by_key.entry(key).or_insert([0; 4]), &values);
+        }
+    }
+
+    /// Adds the keys of a later part of the same file.
+    pub fn merge(&mut self, mut later: MessageTokens) {
+        self.flush();
+        later.flush();
+        for (key, values) in later.by_key {
+            max_into(self.by_key.entry(key).or_insert([0; 4]), &values);
+        }
+    }
+
+    /// The sum over keys of each counter's largest value.
+    pub fn total(&mut self) -> Tokens {
+        self.flush();
+        let mut total = [0i64; 4];
+        for best in self.by_key.values() {
+            for (t, v) in total.iter_mut().zip(best) {
+                *t = t.saturating_add(*v);
+            }
+        }
+        total
+    }
+}
+
+/// Keeps the larger of each pair (a key's counters start at 0, as in the reference's oracle).
+fn max_into(best: &mut Tokens, values: &Tokens) {
+    for (b, v) in best.iter_mut().zip(values) {
+        *b = (*b).max(*v);
+    }
 }
 
 /// Counts per model, remembering first-seen order so that a tie goes to the earliest.

@@ -11,10 +11,10 @@ use super::record::{Content, Item, Record, ToolInput};
 /// The kind of an event, as the `event_type` column spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
-    ToolUse,
-    Subagent,
-    McpCall,
-    SlashCommand,
+    ToolUse = 0,
+    Subagent = 1,
+    McpCall = 2,
+    SlashCommand = 3,
 }
 
 impl EventType {

@@ -6,7 +6,7 @@
 //! and the summary's accumulators. [`SessionScanner::finish`] resolves the look-ahead and
 //! returns the file's events and summary.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::event::{classify, slash_commands, user_texts, Event, EventType};
@@ -43,6 +43,9 @@ pub struct SessionScanner {
     stem: String,
     session_id: Option<String>,
     events: Vec<Event>,
+    /// What the summary needs of the events when they are not kept (`Needs::events` false):
+    /// a few bytes per event instead of a whole `Event`, so one huge file stays small.
+    tally: Tally,
     /// Time of the first and of the most recent line with a valid timestamp.
     first_time: Option<i64>,
     last_time: Option<i64>,
@@ -73,6 +76,7 @@ impl SessionScanner {
             stem: stem.to_owned(),
             session_id: None,
             events: Vec::new(),
+            tally: Tally::default(),
             first_time: None,
             last_time: None,
             untimed_prefix: 0,
@@ -205,6 +209,16 @@ impl SessionScanner {
         for item in items.iter().filter(|i| i.kind.as_deref() == Some("tool_use")) {
             let name = item.name.as_deref().unwrap_or("");
             let class = classify(name, item);
+            let tool_id = item.id.as_deref().filter(|s| !s.is_empty());
+            if !self.needs.events {
+                self.tally.add(
+                    class.event_type,
+                    tool_id,
+                    Some(name).filter(|n| !n.is_empty()),
+                    class.skill_name.as_deref(),
+                );
+                continue;
+            }
             let fields = match &line_fields {
                 Some(f) => f.clone(),
                 None => {
@@ -222,7 +236,7 @@ impl SessionScanner {
                 line_number,
                 event_uuid: fields.uuid,
                 parent_uuid: fields.parent,
-                tool_id: item.id.as_deref().filter(|s| !s.is_empty()).map(Box::from),
+                tool_id: tool_id.map(Box::from),
                 event_type: class.event_type,
                 tool_name: (!name.is_empty()).then(|| Arc::from(name)),
                 skill_name: class.skill_name.map(|s| Box::from(s.as_ref())),
@@ -244,6 +258,12 @@ impl SessionScanner {
             slash_commands(&text, |n| names.push(n.to_owned()));
         }
         if names.is_empty() {
+            return;
+        }
+        if !self.needs.events {
+            for _ in &names {
+                self.tally.add(EventType::SlashCommand, None, None, None);
+            }
             return;
         }
         let uuid: Option<Arc<str>> = rec.uuid.as_deref().map(Arc::from);
@@ -304,6 +324,7 @@ impl SessionScanner {
         self.first_time = self.first_time.or(next.first_time);
         self.last_time = next.last_time.or(self.last_time);
         self.events.append(&mut next.events);
+        self.tally.merge(next.tally);
         if self.session_id.is_none() {
             self.session_id = next.session_id;
         }
@@ -368,27 +389,76 @@ impl SessionScanner {
             *d = d.saturating_add(v);
         }
         s.tokens_dedup = dedup;
-        let mut tools: HashSet<&str> = HashSet::new();
-        let mut skills: HashSet<&str> = HashSet::new();
-        for e in &self.events {
-            match e.event_type {
-                EventType::ToolUse => s.tool_calls += 1,
-                EventType::Subagent => s.subagent_dispatches += 1,
-                EventType::McpCall => s.mcp_calls += 1,
-                EventType::SlashCommand => s.slash_commands += 1,
+        if self.needs.events {
+            // Kept events: count them as they are (is_error already resolved).
+            let mut tally = Tally::default();
+            for e in &self.events {
+                tally.add(e.event_type, None, e.tool_name.as_deref(), e.skill_name.as_deref());
+                s.tool_errors += i64::from(e.is_error);
             }
-            s.tool_errors += i64::from(e.is_error);
-            if let Some(name) = e.tool_name.as_deref() {
-                tools.insert(name);
-            }
-            if let Some(skill) = e.skill_name.as_deref() {
-                s.skill_invocations += 1;
-                skills.insert(skill);
+            tally.fill(&mut s, &HashSet::new());
+        } else {
+            self.tally.fill(&mut s, &self.failed_tools);
+        }
+        s
+    }
+}
+
+/// Event counts for the summary without the events themselves.
+#[derive(Debug, Default)]
+struct Tally {
+    /// tool_use, subagent, mcp_call, slash_command.
+    by_type: [i64; 4],
+    skill_invocations: i64,
+    tools: HashSet<Box<str>>,
+    skills: HashSet<Box<str>>,
+    /// Events per tool id, to count the failed ones once the whole file is known.
+    tool_ids: HashMap<Box<str>, i64>,
+}
+
+impl Tally {
+    fn add(&mut self, kind: EventType, tool_id: Option<&str>, tool: Option<&str>, skill: Option<&str>) {
+        self.by_type[kind as usize] += 1;
+        if let Some(id) = tool_id {
+            match self.tool_ids.get_mut(id) {
+                Some(n) => *n += 1,
+                None => {
+                    self.tool_ids.insert(id.into(), 1);
+                }
             }
         }
-        s.distinct_tools = tools.len() as i64;
-        s.distinct_skills = skills.len() as i64;
-        s
+        if let Some(tool) = tool {
+            if !self.tools.contains(tool) {
+                self.tools.insert(tool.into());
+            }
+        }
+        if let Some(skill) = skill {
+            self.skill_invocations += 1;
+            if !self.skills.contains(skill) {
+                self.skills.insert(skill.into());
+            }
+        }
+    }
+
+    fn merge(&mut self, later: Tally) {
+        for (a, b) in self.by_type.iter_mut().zip(later.by_type) {
+            *a += b;
+        }
+        self.skill_invocations += later.skill_invocations;
+        self.tools.extend(later.tools);
+        self.skills.extend(later.skills);
+        for (id, n) in later.tool_ids {
+            *self.tool_ids.entry(id).or_insert(0) += n;
+        }
+    }
+
+    /// Writes the counts into `s`; `failed` are the tool ids whose results were errors.
+    fn fill(&self, s: &mut Summary, failed: &HashSet<Box<str>>) {
+        [s.tool_calls, s.subagent_dispatches, s.mcp_calls, s.slash_commands] = self.by_type;
+        s.skill_invocations = self.skill_invocations;
+        s.distinct_tools = self.tools.len() as i64;
+        s.distinct_skills = self.skills.len() as i64;
+        s.tool_errors += failed.iter().filter_map(|id| self.tool_ids.get(id)).sum::<i64>();
     }
 }
 
@@ -539,6 +609,28 @@ mod tests {
                 assert_eq!(out.session_id, whole.session_id);
             }
         }
+    }
+
+    /// The summary is the same whether the events are kept or only tallied.
+    #[test]
+    fn tallied_summary_equals_the_summary_of_kept_events() {
+        let data = concat!(
+            r#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t1","name":"Bash"},{"type":"tool_use","id":"t1","name":"Skill","input":{"skill":"x"}}]}}"#,
+            "\n",
+            r#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t2","name":"Task"},{"type":"tool_use","name":"mcp__a__b"},{"type":"tool_use","id":"t3","name":"Skill","input":{"name":"x"}}]}}"#,
+            "\n",
+            r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","is_error":true},{"type":"text","text":"/a <command-name>/b</command-name>"}]}}"#,
+            "\n",
+            r#"{"type":"tool_use_result","tool_use_id":"t3","is_error":true}"#,
+        );
+        let kept = scan_bytes("s", data.as_bytes(), Needs::ALL).summary.unwrap();
+        let only = Needs { events: false, tool_input: false, summary: true };
+        let tallied = scan_bytes("s", data.as_bytes(), only);
+        assert!(tallied.events.is_empty());
+        let tallied = tallied.summary.unwrap();
+        assert_eq!(tallied, kept);
+        assert_eq!((kept.tool_calls, kept.tool_errors, kept.skill_invocations, kept.distinct_skills), (3, 3, 2, 1));
+        assert_eq!((kept.subagent_dispatches, kept.mcp_calls, kept.slash_commands, kept.distinct_tools), (1, 1, 2, 4));
     }
 
     #[test]

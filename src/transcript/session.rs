@@ -95,11 +95,6 @@ impl SessionScanner {
         }
     }
 
-    /// Number of events found so far.
-    pub fn event_count(&self) -> usize {
-        self.events.len()
-    }
-
     /// Feeds one non-blank, trimmed line.
     pub fn push_line(&mut self, line_number: u64, line: &[u8]) {
         self.lines += 1;
@@ -288,13 +283,6 @@ impl SessionScanner {
                 tool_input: None,
             });
         }
-    }
-
-    /// Counts a line that could not be read as a record (used by callers that parse
-    /// themselves).
-    pub fn push_malformed(&mut self) {
-        self.lines += 1;
-        self.malformed_lines += 1;
     }
 
     /// Events without a time of their own so far (before the first valid timestamp).

@@ -45,20 +45,11 @@ import tempfile
 import threading
 import time
 
-EVENT_COLUMNS = [
-    "session_id", "id", "event_uuid", "parent_uuid", "tool_id", "event_type", "tool_name",
-    "skill_name", "subagent_type", "command_name", "is_error", "model", "cwd", "occurred_at",
-]
-SUMMARY_COLUMNS = [
-    "session_id", "started_at", "ended_at", "active_seconds", "wall_seconds", "user_messages",
-    "assistant_messages", "tool_calls", "tool_errors", "skill_invocations", "subagent_dispatches",
-    "mcp_calls", "slash_commands", "distinct_tools", "distinct_skills", "primary_model",
-    "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
-    "input_tokens_dedup", "output_tokens_dedup", "cache_read_tokens_dedup",
-    "cache_creation_tokens_dedup", "malformed_lines", "processor_version",
-]
+# The columns the oracle prints: one list, shared with the conformance check.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from conformance import EVENT_COLUMNS, SUMMARY_COLUMNS, TIME_COLUMNS  # noqa: E402
+
 TOKEN_COLUMNS = [c for c in SUMMARY_COLUMNS if "tokens" in c]
-TIME_COLUMNS = {"occurred_at", "started_at", "ended_at"}
 I64_MIN, I64_MAX = -(2 ** 63), 2 ** 63 - 1
 BOM = b"\xef\xbb\xbf"
 MiB = 1024 * 1024

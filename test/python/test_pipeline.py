@@ -284,11 +284,7 @@ def in_tx(con) -> bool:
 # --------------------------------------------------------------------------------------------
 
 def test_first_ingest(c: Checks, ext: str, tmp: str):
-    root = copy_fixtures(tmp)
-    glob = root + "/**/*.jsonl"
-    con = connect(ext)
-    setup_schema(con)
-    ingest(con, glob)
+    con, root, glob = ingested_copy(ext, tmp)
     c.ok("no open transaction after the script", not in_tx(con))
     c.eq("usage_events rows", events(con, root), expected_events())
     c.eq("usage_events ids = read_claude_session ids",
@@ -318,12 +314,18 @@ def test_first_ingest(c: Checks, ext: str, tmp: str):
     con.close()
 
 
-def test_idempotence(c: Checks, ext: str, tmp: str):
+def ingested_copy(ext: str, tmp: str):
+    """A fresh database with the schema, the fixtures copied to tmp, and one ingest done."""
     root = copy_fixtures(tmp)
     glob = root + "/**/*.jsonl"
     con = connect(ext)
     setup_schema(con)
     ingest(con, glob)
+    return con, root, glob
+
+
+def test_idempotence(c: Checks, ext: str, tmp: str):
+    con, root, glob = ingested_copy(ext, tmp)
     before = snapshot(con)
     for run in (2, 3):
         ingest(con, glob)
@@ -335,11 +337,7 @@ def test_idempotence(c: Checks, ext: str, tmp: str):
 
 
 def test_changed_files(c: Checks, ext: str, tmp: str):
-    root = copy_fixtures(tmp)
-    glob = root + "/**/*.jsonl"
-    con = connect(ext)
-    setup_schema(con)
-    ingest(con, glob)
+    con, root, glob = ingested_copy(ext, tmp)
     before = snapshot(con)
     others = fetch(con, "SELECT filename, ingested_at FROM usage_ingested_files WHERE filename NOT LIKE ?",
                    ["%/" + A1])
@@ -485,11 +483,7 @@ def test_empty_folder(c: Checks, ext: str, tmp: str):
 
 
 def test_rollback(c: Checks, ext: str, tmp: str):
-    root = copy_fixtures(tmp)
-    glob = root + "/**/*.jsonl"
-    con = connect(ext)
-    setup_schema(con)
-    ingest(con, glob)
+    con, root, glob = ingested_copy(ext, tmp)
     keep = [t for t in TABLES if t != "usage_plugin_daily"]
     before = snapshot(con, keep)
     # A change to ingest, and a statement that will fail late in the script.

@@ -13,6 +13,11 @@ use super::{c_string, sys};
 /// One thread's view of DuckDB's file system.
 pub struct FileSystem(sys::duckdb_file_system);
 
+// SAFETY: the wrapper refers to the database's file system, which DuckDB itself uses from
+// all its threads; a wrapper is created on one thread and then used by one other thread
+// only (a scan's reader thread), which is joined before the query ends.
+unsafe impl Send for FileSystem {}
+
 impl FileSystem {
     pub fn new(ctx: &ClientContext) -> Result<Self, String> {
         // SAFETY: valid context; the wrapper is owned and destroyed on drop.

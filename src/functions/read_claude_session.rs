@@ -6,7 +6,7 @@ use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Boolean, Timestamp, Varchar};
 use crate::transcript::{Event, Needs, SessionOutput};
 
-use super::scan::{ScanBind, ThreadReader, WorkQueue};
+use super::scan::{Scan, ScanBind, ThreadReader};
 
 pub struct ReadClaudeSession;
 
@@ -34,9 +34,8 @@ pub const COLUMNS: [(&str, ColumnType); 18] = [
 const TOOL_INPUT: usize = 17;
 
 pub struct Global {
-    queue: WorkQueue,
+    scan: Scan,
     columns: Vec<usize>,
-    needs: Needs,
 }
 
 /// One thread's current file and how many of its events were emitted.
@@ -61,10 +60,10 @@ impl TableFunction for ReadClaudeSession {
 
     fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
         let columns = info.projected_columns();
-        let queue = WorkQueue::new(&bind.files);
-        info.set_max_threads(queue.max_threads());
         let needs = Needs { events: true, tool_input: columns.contains(&TOOL_INPUT), summary: false };
-        Ok(Global { queue, columns, needs })
+        let scan = Scan::new(Self::NAME, bind, needs);
+        info.set_max_threads(scan.max_threads());
+        Ok(Global { scan, columns })
     }
 
     fn local_init(_bind: &ScanBind) -> Result<Local, String> {
@@ -83,7 +82,7 @@ impl TableFunction for ReadClaudeSession {
                 }
             }
             local.current = None;
-            let Some((file, output)) = local.reader.next_file(Self::NAME, bind, &global.queue, global.needs)? else {
+            let Some((file, output)) = global.scan.next_file(&mut local.reader, bind)? else {
                 out.set_len(0);
                 return Ok(());
             };

@@ -1,12 +1,15 @@
-//! The scanner both table functions share: path arguments to a sorted file list at bind,
-//! an atomic queue that hands whole files to DuckDB's threads, and the reading of one file
-//! through DuckDB's file system into the transcript core.
+//! The scanner both table functions share: path arguments to a sorted file list at bind, a
+//! queue of work units (files, and ranges of big files) shared by DuckDB's threads and the
+//! scan's own reader threads, and the reading of one unit through DuckDB's file system into
+//! the transcript core.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 
 use crate::ffi::fs::FileSystem;
 use crate::ffi::table::{BindInfo, Signature};
@@ -31,8 +34,10 @@ pub fn signature() -> Signature {
 
 /// What bind decided: the files, in sorted order, and how to treat unreadable ones.
 pub struct ScanBind {
-    pub files: Vec<String>,
+    pub files: Arc<[String]>,
     pub ignore_errors: bool,
+    /// DuckDB's `threads` setting when the query was bound.
+    pub threads: usize,
     context: ClientContext,
 }
 
@@ -62,7 +67,8 @@ impl ScanBind {
         for (name, ty) in columns {
             info.add_result_column(name, *ty);
         }
-        Ok(ScanBind { files, ignore_errors, context })
+        let threads = context.setting("threads").and_then(|t| t.trim().parse().ok()).unwrap_or(1);
+        Ok(ScanBind { files: files.into(), ignore_errors, threads, context })
     }
 
     /// A file system handle for one thread.
@@ -93,12 +99,20 @@ fn part_bytes() -> u64 {
     std::env::var("CLAUDE_USAGE_PART_BYTES").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(PART_BYTES)
 }
 
+/// Bytes of files the scan reads ahead of its consumers, per thread.
+const READ_AHEAD_BYTES: u64 = 32 << 20;
+
+/// Completed files waiting for a consumer, at most (many tiny files).
+const MAX_WAITING_FILES: usize = 1024;
+
 /// One piece of work: a whole file, or one range of a big one.
 struct Unit {
     file: usize,
     range: Range,
     part: usize,
     parts: usize,
+    /// Bytes the unit is expected to read (0 when the size is unknown).
+    bytes: u64,
 }
 
 /// The parts of a split file read so far.
@@ -108,28 +122,30 @@ struct Assembly {
     skipped: bool,
 }
 
-/// Hands out work units, each exactly once, in sorted file order, and re-assembles split
-/// files; shared by all threads of one scan.
-pub struct WorkQueue {
+/// The work units of one scan, in sorted file order, and the re-assembly of split files.
+struct WorkQueue {
     units: Vec<Unit>,
-    next: AtomicUsize,
+    /// Each file's size as planned.
+    file_bytes: Vec<u64>,
     assemblies: Mutex<HashMap<usize, Assembly>>,
 }
 
 impl WorkQueue {
     /// Plans the units of `files` (sizes come from the file system; remote or unknown sizes
     /// give one unit).
-    pub fn new(files: &[String]) -> Self {
+    fn new(files: &[String]) -> Self {
         let part_bytes = part_bytes();
         let mut units = Vec::with_capacity(files.len());
+        let mut file_bytes = Vec::with_capacity(files.len());
         for (file, path) in files.iter().enumerate() {
             let size = if paths::is_remote(path) {
                 0
             } else {
                 std::fs::metadata(path).ok().filter(|m| m.is_file()).map_or(0, |m| m.len())
             };
+            file_bytes.push(size);
             if size <= part_bytes + part_bytes / 2 {
-                units.push(Unit { file, range: Range::WHOLE, part: 0, parts: 1 });
+                units.push(Unit { file, range: Range::WHOLE, part: 0, parts: 1, bytes: size });
                 continue;
             }
             let parts = size.div_ceil(part_bytes) as usize;
@@ -137,39 +153,35 @@ impl WorkQueue {
                 let start = part as u64 * part_bytes;
                 // The last part reads to the end, however far the file has grown meanwhile.
                 let end = if part + 1 == parts { u64::MAX } else { start + part_bytes };
-                units.push(Unit { file, range: Range { start, end }, part, parts });
+                let bytes = end.min(size) - start;
+                units.push(Unit { file, range: Range { start, end }, part, parts, bytes });
             }
         }
-        WorkQueue { units, next: AtomicUsize::new(0), assemblies: Mutex::new(HashMap::new()) }
+        WorkQueue { units, file_bytes, assemblies: Mutex::new(HashMap::new()) }
     }
 
-    /// Threads worth starting.
-    pub fn max_threads(&self) -> u64 {
-        self.units.len().clamp(1, 256) as u64
-    }
-
-    /// Reads units until one completes a file; returns that file's index and output, or
-    /// `None` when no work is left for this thread. Unreadable files are skipped when
-    /// `ignore_errors` is set.
-    pub fn next_file(&self, reader: &mut FileReader<'_>) -> Result<Option<(usize, SessionOutput)>, String> {
-        loop {
-            let i = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some(unit) = self.units.get(i) else { return Ok(None) };
-            let scanned = reader.read(unit.file, unit.range)?;
-            if unit.parts == 1 {
-                match scanned {
-                    Some((scanner, _)) => return Ok(Some((unit.file, reader.finish(unit.file, scanner)?))),
-                    None => continue,
-                }
+    /// Reads one unit. Returns the file and its output (`None`: unreadable and skipped) when
+    /// the unit completes its file, `None` when other parts of the file are still out.
+    fn process(&self, unit: &Unit, reader: &mut FileReader<'_>) -> Result<Option<Completed>, String> {
+        let scanned = reader.read(unit.file, unit.range)?;
+        let scanner = if unit.parts == 1 {
+            scanned.map(|(scanner, _)| scanner)
+        } else {
+            match self.assemble(unit, scanned) {
+                Assembled::Pending => return Ok(None),
+                Assembled::Skipped => None,
+                Assembled::Complete(scanner) => Some(*scanner),
             }
-            if let Some(scanner) = self.assemble(unit, scanned) {
-                return Ok(Some((unit.file, reader.finish(unit.file, scanner)?)));
-            }
-        }
+        };
+        let output = match scanner {
+            Some(scanner) => Some(reader.finish(unit.file, scanner)?),
+            None => None,
+        };
+        Ok(Some((unit.file, output)))
     }
 
     /// Stores one part; the thread that brings the last part gets the merged scanner.
-    fn assemble(&self, unit: &Unit, scanned: Option<(SessionScanner, u64)>) -> Option<SessionScanner> {
+    fn assemble(&self, unit: &Unit, scanned: Option<(SessionScanner, u64)>) -> Assembled {
         let parts = {
             let mut all = self.assemblies.lock().unwrap_or_else(|e| e.into_inner());
             let entry = all.entry(unit.file).or_insert_with(|| Assembly {
@@ -183,65 +195,361 @@ impl WorkQueue {
                 None => entry.skipped = true,
             }
             if entry.done < unit.parts {
-                return None;
+                return Assembled::Pending;
             }
             let entry = all.remove(&unit.file).expect("entry exists");
             if entry.skipped {
-                return None;
+                return Assembled::Skipped;
             }
             entry.parts
         };
         let mut parts = parts.into_iter().flatten();
-        let (mut merged, mut lines) = parts.next()?;
+        let Some((mut merged, mut lines)) = parts.next() else { return Assembled::Skipped };
         for (next, n) in parts {
             merged.append(next, lines);
             lines += n;
         }
-        Some(merged)
+        Assembled::Complete(Box::new(merged))
     }
 }
 
-/// What one thread keeps between scan calls: its file-system handle (created on first use)
-/// and its line buffer.
+enum Assembled {
+    Pending,
+    Skipped,
+    Complete(Box<SessionScanner>),
+}
+
+/// A file's index and its output (`None`: unreadable and skipped under `ignore_errors`).
+type Completed = (usize, Option<SessionOutput>);
+
+/// Who works on what, under one lock: the files read and not yet handed to a consumer,
+/// the units being read, and the threads taking part.
+struct Board {
+    /// The next unit to hand out.
+    next_unit: usize,
+    /// Completed files waiting for a consumer.
+    done: BTreeMap<usize, Option<SessionOutput>>,
+    /// With a single consumer, files are handed out in order: the next file to hand out.
+    next_file: usize,
+    /// Units taken and not yet finished.
+    in_flight: usize,
+    /// Bytes of the units being read plus the sizes of the completed files waiting.
+    ahead: u64,
+    /// DuckDB threads that called `scan`.
+    consumers: usize,
+    /// Helper threads still running.
+    helpers: usize,
+    spawned: bool,
+    error: Option<String>,
+}
+
+/// The state all threads of one scan share.
+struct Shared {
+    function: &'static str,
+    queue: WorkQueue,
+    files: Arc<[String]>,
+    needs: Needs,
+    ignore_errors: bool,
+    /// DuckDB's `threads` setting: consumers plus helpers never exceed it.
+    threads: usize,
+    /// Units are taken only while fewer bytes than this are read ahead of what the consumers
+    /// took (bounds memory; one unit may overshoot, so a big file still makes progress).
+    window_bytes: u64,
+    board: Mutex<Board>,
+    changed: Condvar,
+    cancel: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Board> {
+        self.board.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'a>(&self, board: MutexGuard<'a, Board>) -> MutexGuard<'a, Board> {
+        self.changed.wait(board).unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes the next unit if the read-ahead window allows it.
+    fn take(&self, board: &mut Board) -> Option<usize> {
+        let full = board.ahead >= self.window_bytes || board.done.len() >= MAX_WAITING_FILES;
+        let i = board.next_unit;
+        if full || i >= self.queue.units.len() {
+            return None;
+        }
+        board.next_unit += 1;
+        board.in_flight += 1;
+        board.ahead += self.queue.units[i].bytes;
+        Some(i)
+    }
+
+    fn exhausted(&self, board: &Board) -> bool {
+        board.next_unit >= self.queue.units.len()
+    }
+
+    /// Reads unit `i` and records the outcome on the board.
+    fn work(&self, i: usize, reader: &mut FileReader<'_>) {
+        let unit = &self.queue.units[i];
+        let result = catch_unwind(AssertUnwindSafe(|| self.queue.process(unit, reader))).unwrap_or_else(|payload| {
+            Err(format!(
+                "{}: internal error reading \"{}\": {}",
+                self.function,
+                self.files[unit.file],
+                panic_message(payload.as_ref())
+            ))
+        });
+        let mut board = self.lock();
+        board.in_flight -= 1;
+        board.ahead -= unit.bytes;
+        match result {
+            Ok(Some((file, output))) => {
+                board.ahead += self.queue.file_bytes[file];
+                board.done.insert(file, output);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                board.error.get_or_insert(e);
+            }
+        }
+        drop(board);
+        self.changed.notify_all();
+    }
+
+    /// Hands out a completed file: in file order while one consumer reads (DuckDB then
+    /// keeps insertion order), any file when several do.
+    fn pop(&self, board: &mut Board) -> Option<Completed> {
+        let in_order = board.consumers == 1;
+        let popped = match board.done.remove(&board.next_file) {
+            Some(output) if in_order => {
+                board.next_file += 1;
+                Some((board.next_file - 1, output))
+            }
+            Some(output) => {
+                board.done.insert(board.next_file, output);
+                board.done.pop_first()
+            }
+            None if in_order && !(self.exhausted(board) && board.in_flight == 0) => None,
+            None => board.done.pop_first(),
+        };
+        if let Some((file, _)) = &popped {
+            board.ahead -= self.queue.file_bytes[*file];
+        }
+        popped
+    }
+
+    /// A helper thread: reads units ahead of the consumers until the work runs out, the scan
+    /// is dropped, or DuckDB itself runs enough threads.
+    fn help(&self, fs: FileSystem) {
+        let mut lines = LineReader::default();
+        let mut reader = FileReader {
+            function: self.function,
+            fs: &fs,
+            lines: &mut lines,
+            files: &self.files,
+            needs: self.needs,
+            ignore_errors: self.ignore_errors,
+            cancel: Some(&self.cancel),
+        };
+        loop {
+            let mut board = self.lock();
+            let unit = loop {
+                let stop = self.cancel.load(Ordering::Relaxed)
+                    || board.error.is_some()
+                    || board.consumers + board.helpers > self.threads
+                    || self.exhausted(&board);
+                if stop {
+                    break None;
+                }
+                if let Some(i) = self.take(&mut board) {
+                    break Some(i);
+                }
+                board = self.wait(board);
+            };
+            let Some(i) = unit else {
+                board.helpers -= 1;
+                drop(board);
+                self.changed.notify_all();
+                return;
+            };
+            drop(board);
+            self.work(i, &mut reader);
+        }
+    }
+}
+
+/// One scan: the units, the completed files, and the helper threads that read ahead.
+///
+/// DuckDB runs a table function's scan on one thread when the plan must keep insertion
+/// order, and a table function registered through the C API cannot report batch indexes to
+/// lift that. So the scan brings its own parallelism: once the first consumer asks for a
+/// second file, it starts helper threads (DuckDB's `threads` setting less the threads
+/// already scanning) that read files ahead, at most [`READ_AHEAD_BYTES`] per thread beyond
+/// what was handed out. A single consumer gets files in sorted order; when DuckDB does run the scan on
+/// several threads the helpers step back.
+pub struct Scan {
+    shared: Arc<Shared>,
+    helpers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Scan {
+    pub fn new(function: &'static str, bind: &ScanBind, needs: Needs) -> Self {
+        let threads = bind.threads.max(1);
+        let shared = Shared {
+            function,
+            queue: WorkQueue::new(&bind.files),
+            files: bind.files.clone(),
+            needs,
+            ignore_errors: bind.ignore_errors,
+            threads,
+            window_bytes: READ_AHEAD_BYTES * threads as u64,
+            board: Mutex::new(Board {
+                next_unit: 0,
+                done: BTreeMap::new(),
+                next_file: 0,
+                in_flight: 0,
+                ahead: 0,
+                consumers: 0,
+                helpers: 0,
+                spawned: false,
+                error: None,
+            }),
+            changed: Condvar::new(),
+            cancel: AtomicBool::new(false),
+        };
+        Scan { shared: Arc::new(shared), helpers: Mutex::new(Vec::new()) }
+    }
+
+    /// Threads worth starting.
+    pub fn max_threads(&self) -> u64 {
+        self.shared.queue.units.len().clamp(1, 256) as u64
+    }
+
+    /// The next complete file for the calling DuckDB thread, or `None` when the scan is
+    /// done. Unreadable files are skipped when `ignore_errors` is set.
+    pub fn next_file(
+        &self,
+        local: &mut ThreadReader,
+        bind: &ScanBind,
+    ) -> Result<Option<(usize, SessionOutput)>, String> {
+        let shared = &*self.shared;
+        if local.fs.is_none() {
+            local.fs = Some(bind.file_system()?);
+        }
+        let mut board = shared.lock();
+        if !local.registered {
+            local.registered = true;
+            board.consumers += 1;
+        }
+        loop {
+            if let Some(e) = &board.error {
+                return Err(e.clone());
+            }
+            if let Some((file, output)) = shared.pop(&mut board) {
+                // A slot of the read-ahead window is free again.
+                shared.changed.notify_all();
+                match output {
+                    Some(output) => return Ok(Some((file, output))),
+                    None => continue,
+                }
+            }
+            if let Some(i) = shared.take(&mut board) {
+                local.taken += 1;
+                let spawn = local.taken == 2 && !board.spawned && shared.threads > board.consumers;
+                let helpers = if spawn { shared.threads - board.consumers } else { 0 };
+                if spawn {
+                    board.spawned = true;
+                    board.helpers += helpers;
+                }
+                drop(board);
+                if helpers > 0 {
+                    self.spawn(helpers, bind);
+                }
+                let mut reader = FileReader {
+                    function: shared.function,
+                    fs: local.fs.as_ref().expect("file system was just created"),
+                    lines: &mut local.lines,
+                    files: &shared.files,
+                    needs: shared.needs,
+                    ignore_errors: shared.ignore_errors,
+                    cancel: None,
+                };
+                shared.work(i, &mut reader);
+                board = shared.lock();
+                continue;
+            }
+            if shared.exhausted(&board) && board.in_flight == 0 && board.done.is_empty() {
+                return Ok(None);
+            }
+            board = shared.wait(board);
+        }
+    }
+
+    /// Starts `n` helper threads (fewer if the system refuses threads).
+    fn spawn(&self, n: usize, bind: &ScanBind) {
+        let mut handles = self.helpers.lock().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..n {
+            let started = bind.file_system().ok().and_then(|fs| {
+                let shared = Arc::clone(&self.shared);
+                std::thread::Builder::new().name("claude_usage reader".into()).spawn(move || shared.help(fs)).ok()
+            });
+            match started {
+                Some(handle) => handles.push(handle),
+                None => {
+                    self.shared.lock().helpers -= 1;
+                    self.shared.changed.notify_all();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Scan {
+    /// Stops the helpers (a read in progress ends at its next buffer) and waits for them:
+    /// they read through the query's file system, which must not outlive the query.
+    fn drop(&mut self) {
+        self.shared.cancel.store(true, Ordering::Relaxed);
+        self.shared.changed.notify_all();
+        for handle in self.helpers.get_mut().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// What one DuckDB thread keeps between scan calls: its file-system handle (created on first
+/// use), its line buffer, and its standing in the scan.
 #[derive(Default)]
 pub struct ThreadReader {
     fs: Option<FileSystem>,
     lines: LineReader,
+    registered: bool,
+    taken: usize,
 }
 
-impl ThreadReader {
-    /// The next complete file of the scan, read by this thread (see [`WorkQueue::next_file`]).
-    pub fn next_file(
-        &mut self,
-        function: &'static str,
-        bind: &ScanBind,
-        queue: &WorkQueue,
-        needs: Needs,
-    ) -> Result<Option<(usize, SessionOutput)>, String> {
-        if self.fs.is_none() {
-            self.fs = Some(bind.file_system()?);
+/// A reader that fails once the scan is cancelled, so a helper stops within one buffer.
+struct Cancellable<'a, R> {
+    inner: R,
+    cancel: &'a AtomicBool,
+}
+
+impl<R: Read> Read for Cancellable<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(io::Error::other("the scan was cancelled"));
         }
-        let mut reader = FileReader {
-            function,
-            fs: self.fs.as_ref().expect("file system was just created"),
-            lines: &mut self.lines,
-            files: &bind.files,
-            needs,
-            ignore_errors: bind.ignore_errors,
-        };
-        queue.next_file(&mut reader)
+        self.inner.read(buf)
     }
 }
 
 /// One thread's means to read: DuckDB's file system, a reusable line buffer, and what the
 /// scan wants.
-pub struct FileReader<'a> {
+struct FileReader<'a> {
     function: &'static str,
     fs: &'a FileSystem,
     lines: &'a mut LineReader,
     files: &'a [String],
     needs: Needs,
     ignore_errors: bool,
+    /// Helpers stop reading when the scan is dropped.
+    cancel: Option<&'a AtomicBool>,
 }
 
 impl FileReader<'_> {
@@ -276,13 +584,15 @@ impl FileReader<'_> {
                 return self.unreadable(path, e);
             }
         }
+        static NEVER: AtomicBool = AtomicBool::new(false);
+        let cancel = self.cancel.unwrap_or(&NEVER);
         let line = Cell::new(0u64);
         let needs = self.needs;
         let lines = &mut *self.lines;
         let result = catch_unwind(AssertUnwindSafe(|| {
             let mut scanner = SessionScanner::new(paths::stem(path), needs);
             lines
-                .for_range(handle, range, |n, bytes| {
+                .for_range(Cancellable { inner: handle, cancel }, range, |n, bytes| {
                     line.set(n);
                     scanner.push_line(n, bytes);
                 })

@@ -7,7 +7,7 @@ use crate::ffi::ColumnType::{self, Bigint, Integer, Timestamp, Varchar};
 use crate::transcript::summary::PROCESSOR_VERSION;
 use crate::transcript::{Needs, Summary};
 
-use super::scan::{ScanBind, ThreadReader, WorkQueue};
+use super::scan::{Scan, ScanBind, ThreadReader};
 
 pub struct SessionSummary;
 
@@ -44,7 +44,7 @@ pub const COLUMNS: [(&str, ColumnType); 28] = [
 ];
 
 pub struct Global {
-    queue: WorkQueue,
+    scan: Scan,
     columns: Vec<usize>,
 }
 
@@ -68,9 +68,9 @@ impl TableFunction for SessionSummary {
     }
 
     fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
-        let queue = WorkQueue::new(&bind.files);
-        info.set_max_threads(queue.max_threads());
-        Ok(Global { queue, columns: info.projected_columns() })
+        let scan = Scan::new(Self::NAME, bind, NEEDS);
+        info.set_max_threads(scan.max_threads());
+        Ok(Global { scan, columns: info.projected_columns() })
     }
 
     fn local_init(_bind: &ScanBind) -> Result<Local, String> {
@@ -82,7 +82,7 @@ impl TableFunction for SessionSummary {
         // Small batches keep the files spread over threads.
         let batch = out.capacity().min(64);
         while local.rows.len() < batch {
-            let Some((file, output)) = local.reader.next_file(Self::NAME, bind, &global.queue, NEEDS)? else { break };
+            let Some((file, output)) = global.scan.next_file(&mut local.reader, bind)? else { break };
             if let Some(summary) = output.summary {
                 local.rows.push((file, summary));
             }

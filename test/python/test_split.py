@@ -5,7 +5,9 @@
 
 Reads every fixture under test/data (and a generated file with lines of every kind around the
 boundaries) once whole and once split into tiny parts (CLAUDE_USAGE_PART_BYTES), under 1 and 4
-threads, and compares every column of read_claude_session and session_summary.
+threads, and compares every column of read_claude_session and session_summary. The rows are
+compared twice: sorted, and in the order a plain SELECT returns them (DuckDB keeps insertion
+order, so the scan's reader threads must hand files out in sorted order, events in line order).
 Prints `N passed, N failed`.
 """
 import argparse
@@ -49,8 +51,8 @@ def generated(path: str) -> None:
         f.write("\n".join(lines))
 
 
-def rows(con, func: str, files: list[str]):
-    rel = con.sql(f"SELECT * FROM {func}(?) ORDER BY ALL", params=[files])
+def rows(con, func: str, files: list[str], order: str = "ORDER BY ALL"):
+    rel = con.sql(f"SELECT * FROM {func}(?) {order}", params=[files])
     return rel.fetchall()
 
 
@@ -69,17 +71,19 @@ def main() -> int:
         os.environ.pop("CLAUDE_USAGE_PART_BYTES", None)
         con.execute("SET threads = 1")
         expected = {func: rows(con, func, files) for func in ("read_claude_session", "session_summary")}
+        as_read = {func: rows(con, func, files, order="") for func in expected}
         for part in ("7", "64", "1000"):
             for threads in (1, 4):
                 os.environ["CLAUDE_USAGE_PART_BYTES"] = part
                 con.execute(f"SET threads = {threads}")
-                for func, want in expected.items():
-                    got = rows(con, func, files)
-                    if got == want:
-                        passed += 1
-                    else:
+                for func in expected:
+                    for kind, want, order in (("sorted", expected[func], "ORDER BY ALL"), ("as read", as_read[func], "")):
+                        got = rows(con, func, files, order)
+                        if got == want:
+                            passed += 1
+                            continue
                         failed += 1
-                        print(f"FAIL {func} part={part} threads={threads}: {len(got)} rows vs {len(want)}")
+                        print(f"FAIL {func} ({kind}) part={part} threads={threads}: {len(got)} rows vs {len(want)}")
                         for a, b in zip(got, want):
                             if a != b:
                                 print("  got ", a)

@@ -21,7 +21,7 @@ FUZZ_MAX_LEN ?= 4096
 HOSTILE := build/hostile
 HOSTILE_LARGE := build/hostile-large
 
-.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline split run conformance e2e bench bench-quick fuzz test-large clean venv
+.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline split threads run conformance e2e bench bench-quick fuzz test-large clean venv
 
 all: release
 
@@ -48,7 +48,7 @@ $(VENV)/.installed: test/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r test/requirements.txt
 	@touch $@
 
-test: unit hostile sqltest smoke pipeline split
+test: unit hostile sqltest smoke pipeline split threads
 	@echo "make test: all green"
 
 unit:
@@ -70,6 +70,10 @@ smoke: release venv
 # Big files are read in parallel byte ranges: results must not depend on the split.
 split: release venv
 	$(PY) test/python/test_split.py --extension $(RELEASE_EXT)
+
+# The scan's reader threads under concurrent queries (8 cursors, random thread counts, LIMITs, errors).
+threads: release venv
+	$(PY) test/python/test_threads.py --extension $(RELEASE_EXT) --seconds 12
 
 # The server pipeline (schema.sql + ingest.sql) from Python and from the CLI.
 pipeline: release venv

@@ -382,7 +382,7 @@ impl Shared {
 /// order, and a table function registered through the C API cannot report batch indexes to
 /// lift that. So the scan brings its own parallelism: once the first consumer asks for a
 /// second file, it starts helper threads (DuckDB's `threads` setting less the threads
-/// already scanning) that read files ahead, at most [`READ_AHEAD_BYTES`] per thread beyond
+/// already scanning) that read files ahead, at most `READ_AHEAD_BYTES` per thread beyond
 /// what was handed out. A single consumer gets files in sorted order; when DuckDB does run the scan on
 /// several threads the helpers step back.
 pub struct Scan {

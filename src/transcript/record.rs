@@ -150,7 +150,11 @@ impl<'a> Record<'a> {
         }
         let mut de = sonic_rs::Deserializer::from_str(text);
         let rec = (&mut de).deserialize_any(RecordVisitor);
-        finish(rec.map_err(|e| e.to_string()), de.end().map_err(|e| e.to_string()))
+        let rec = finish(rec.map_err(|e| e.to_string()), de.end().map_err(|e| e.to_string()))?;
+        if has_bad_unicode_escape(line) {
+            return Err(LineError::Syntax("invalid unicode escape".into()));
+        }
+        Ok(rec)
     }
 }
 
@@ -163,6 +167,16 @@ const SONIC_MAX_DEPTH: usize = 1000;
 /// brackets inside strings count too, so this errs on the side of serde_json).
 fn may_nest_deeper_than(line: &[u8], depth: usize) -> bool {
     line.len() > depth && line.iter().filter(|&&b| b == b'[' || b == b'{').count() > depth
+}
+
+/// Whether a `\u` escape of the line lacks its four hex digits. sonic-rs does not check
+/// them in the strings it skips (serde_json and Python's `json` do); a backslash preceded by
+/// an odd run of backslashes is itself escaped and starts nothing.
+fn has_bad_unicode_escape(line: &[u8]) -> bool {
+    memchr::memmem::find_iter(line, b"\\u").any(|at| {
+        let run = line[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+        run % 2 == 0 && !line.get(at + 2..at + 6).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    })
 }
 
 fn finish<'a>(rec: Result<Option<Record<'a>>, String>, end: Result<(), String>) -> Result<Record<'a>, LineError> {
@@ -859,6 +873,17 @@ mod tests {
             .join()
             .unwrap();
         assert_eq!(kind.as_deref(), Some("user"));
+    }
+
+    #[test]
+    fn unicode_escapes_need_four_hex_digits_even_where_skipped() {
+        for bad in [r#"{"type":"user","junk":"\ud80\u000c0"}"#, r#"{"a":"\u12"}"#, r#"{"a":"x\\\uzzzz"}"#] {
+            let bad = bad.replace("\\u000c", "\u{c}");
+            assert!(matches!(Record::parse(bad.as_bytes()), Err(LineError::Syntax(_))), "{bad}");
+        }
+        for good in [r#"{"a":"\u00e9 \\u not an escape \\\\uzz"}"#, r#"{"a":"\uD83D\uDE00","b":"\\"}"#] {
+            assert!(Record::parse(good.as_bytes()).is_ok(), "{good}");
+        }
     }
 
     #[test]

@@ -159,9 +159,10 @@ impl<'a> Record<'a> {
 }
 
 /// Lines with more opening brackets than this are parsed with serde_json, which skips
-/// nested values iteratively; sonic-rs skips them recursively (about 250 bytes of stack a
-/// level), so a line nested a hundred thousand deep would overflow the stack.
-const SONIC_MAX_DEPTH: usize = 1000;
+/// nested values iteratively; sonic-rs skips them recursively, so a line nested a hundred
+/// thousand deep would overflow the stack. A level takes about 250 bytes of stack in a
+/// release build but several kilobytes unoptimised, hence the smaller limit there.
+const SONIC_MAX_DEPTH: usize = if cfg!(debug_assertions) { 100 } else { 1000 };
 
 /// Whether `line` can nest deeper than `depth` (it has more opening brackets than that;
 /// brackets inside strings count too, so this errs on the side of serde_json).
@@ -862,12 +863,13 @@ mod tests {
     #[test]
     fn nesting_up_to_the_sonic_limit_fits_a_small_stack() {
         // sonic-rs skips nested values recursively: the deepest line it is given must fit in
-        // far less stack than any thread DuckDB or the scan runs on (512 KiB here).
+        // far less stack than any thread DuckDB or the scan runs on (512 KiB here, in a release
+        // build; unoptimised frames are larger).
         let depth = SONIC_MAX_DEPTH - 1; // plus the outer object: exactly the limit
         let line = format!("{{\"type\":\"user\",\"a\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
         assert!(!may_nest_deeper_than(line.as_bytes(), SONIC_MAX_DEPTH));
         let kind = std::thread::Builder::new()
-            .stack_size(512 << 10)
+            .stack_size(if cfg!(debug_assertions) { 8 << 20 } else { 512 << 10 })
             .spawn(move || Record::parse(line.as_bytes()).unwrap().kind.map(|k| k.into_owned()))
             .unwrap()
             .join()

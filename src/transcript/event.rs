@@ -124,11 +124,11 @@ pub struct Classified<'a> {
 /// Classifies a tool use by its name: `Skill` (skill from input `skill` or `name`),
 /// `Task`/`Agent` (subagent type from input, defaulting to the tool name), `mcp__*`, or a
 /// plain tool use.
-pub fn classify<'a>(name: &str, item: &'a Item<'_>) -> Classified<'a> {
+pub fn classify<'a>(name: &str, item: &Item<'a>) -> Classified<'a> {
     let non_empty = |s: Option<std::borrow::Cow<'a, str>>| s.filter(|s| !s.is_empty());
     match name {
         "Skill" => {
-            let input = item.input.as_deref().map(ToolInput::parse).unwrap_or_default();
+            let input = item.input.map(ToolInput::parse).unwrap_or_default();
             Classified {
                 event_type: EventType::ToolUse,
                 skill_name: non_empty(input.skill).or_else(|| non_empty(input.name)),
@@ -136,7 +136,7 @@ pub fn classify<'a>(name: &str, item: &'a Item<'_>) -> Classified<'a> {
             }
         }
         "Task" | "Agent" => {
-            let input = item.input.as_deref().map(ToolInput::parse).unwrap_or_default();
+            let input = item.input.map(ToolInput::parse).unwrap_or_default();
             Classified {
                 event_type: EventType::Subagent,
                 skill_name: None,

@@ -1,10 +1,8 @@
 //! One transcript line as a typed record.
 //!
-//! A line is parsed with `sonic-rs` (SIMD string skipping; `serde_json` for lines that may
-//! nest deeper than `SONIC_MAX_DEPTH`) through the same serde visitors, straight into
-//! borrowed structs that hold only the fields the events and the summary need; everything
-//! else is skipped, fully validated, without being materialised. The contract is lenient by
-//! field and strict by line:
+//! A line is parsed with `serde_json` straight into borrowed structs that hold only the
+//! fields the events and the summary need; everything else is skipped without being
+//! materialised. The contract is lenient by field and strict by line:
 //!
 //! * a line that is not a JSON object is an error (the caller counts it as malformed);
 //! * a field of the wrong JSON type is *absent* (a numeric `timestamp`, a string `message`,
@@ -17,7 +15,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use sonic_rs::LazyValue;
+use serde_json::value::RawValue;
 
 /// A string borrowed from the line when it holds no escapes, owned otherwise.
 pub type Str<'a> = Cow<'a, str>;
@@ -69,30 +67,26 @@ pub struct Item<'a> {
     pub id: Option<Str<'a>>,
     pub name: Option<Str<'a>>,
     /// The raw JSON text of `input` when it is an object.
-    pub input: Option<Str<'a>>,
+    pub input: Option<&'a RawValue>,
     pub tool_use_id: Option<Str<'a>>,
     pub is_error: bool,
     /// The raw JSON of `text`, decoded only where slash commands are looked for (user
     /// lines): assistant text is long and full of escapes, and never needed.
-    pub text: Option<Str<'a>>,
+    pub text: Option<&'a RawValue>,
 }
 
 impl<'a> Item<'a> {
     /// `text` decoded, when it is a JSON string.
     pub fn text(&self) -> Option<Str<'a>> {
-        let raw = self.text.as_ref()?;
+        let raw = self.text?.get();
         if !raw.starts_with('"') {
             return None;
         }
-        let decoded = match raw {
-            Cow::Borrowed(raw) => sonic_rs::from_str::<LenientStr<'a>>(raw).map(|s| s.0),
-            Cow::Owned(raw) => sonic_rs::from_str::<String>(raw).map(|s| Some(Cow::Owned(s))),
-        };
-        match decoded {
-            Ok(s) => s,
+        match serde_json::from_str::<LenientStr<'a>>(raw) {
+            Ok(s) => s.0,
             // A lone surrogate escape: decode a repaired copy (see [`repair`]).
             Err(e) if is_repairable(&e.to_string()) => {
-                sonic_rs::from_str::<String>(&repair(raw.as_bytes())?).ok().map(Cow::Owned)
+                serde_json::from_str::<String>(&repair(raw.as_bytes())?).ok().map(Cow::Owned)
             }
             Err(_) => None,
         }
@@ -143,59 +137,25 @@ impl<'a> Record<'a> {
         // SIMD validation (simdutf8 picks AVX2 or SSE4.2 at run time): several times the speed of
         // `std::str::from_utf8` on the long tool outputs most lines are made of.
         let text = simdutf8::basic::from_utf8(line).map_err(|_| LineError::Encoding)?;
-        if may_nest_deeper_than(line, SONIC_MAX_DEPTH) {
-            let mut de = serde_json::Deserializer::from_str(text);
-            let rec = de.deserialize_any(RecordVisitor);
-            return finish(rec.map_err(|e| e.to_string()), de.end().map_err(|e| e.to_string()));
-        }
-        let mut de = sonic_rs::Deserializer::from_str(text);
-        let rec = (&mut de).deserialize_any(RecordVisitor);
-        let rec = finish(rec.map_err(|e| e.to_string()), de.end().map_err(|e| e.to_string()))?;
-        if has_bad_unicode_escape(line) {
-            return Err(LineError::Syntax("invalid unicode escape".into()));
-        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let rec = match de.deserialize_any(RecordVisitor) {
+            Ok(Some(rec)) => rec,
+            Ok(None) => return Err(LineError::NotAnObject),
+            Err(e) => return Err(LineError::Syntax(e.to_string())),
+        };
+        de.end().map_err(|e| LineError::Syntax(e.to_string()))?;
         Ok(rec)
-    }
-}
-
-/// Lines with more opening brackets than this are parsed with serde_json, which skips
-/// nested values iteratively; sonic-rs skips them recursively, so a line nested a hundred
-/// thousand deep would overflow the stack. A level takes about 250 bytes of stack in a
-/// release build but several kilobytes unoptimised, hence the smaller limit there.
-const SONIC_MAX_DEPTH: usize = if cfg!(debug_assertions) { 100 } else { 1000 };
-
-/// Whether `line` can nest deeper than `depth` (it has more opening brackets than that;
-/// brackets inside strings count too, so this errs on the side of serde_json).
-fn may_nest_deeper_than(line: &[u8], depth: usize) -> bool {
-    line.len() > depth && line.iter().filter(|&&b| b == b'[' || b == b'{').count() > depth
-}
-
-/// Whether a `\u` escape of the line lacks its four hex digits. sonic-rs does not check
-/// them in the strings it skips (serde_json and Python's `json` do); a backslash preceded by
-/// an odd run of backslashes is itself escaped and starts nothing.
-fn has_bad_unicode_escape(line: &[u8]) -> bool {
-    memchr::memmem::find_iter(line, b"\\u").any(|at| {
-        let run = line[..at].iter().rev().take_while(|&&b| b == b'\\').count();
-        run % 2 == 0 && !line.get(at + 2..at + 6).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
-    })
-}
-
-fn finish<'a>(rec: Result<Option<Record<'a>>, String>, end: Result<(), String>) -> Result<Record<'a>, LineError> {
-    match rec {
-        Ok(Some(rec)) => end.map(|()| rec).map_err(LineError::Syntax),
-        Ok(None) => Err(LineError::NotAnObject),
-        Err(e) => Err(LineError::Syntax(e)),
     }
 }
 
 impl<'a> ToolInput<'a> {
     /// Reads the classifying fields of a tool input object (raw JSON text of an object).
-    pub fn parse(raw: &'a str) -> ToolInput<'a> {
-        match Self::parse_text(raw) {
+    pub fn parse(raw: &'a RawValue) -> ToolInput<'a> {
+        match Self::parse_text(raw.get()) {
             Ok(input) => input,
             // A lone surrogate or an out-of-range number where a field is read: read a
             // repaired copy (see [`repair`]).
-            Err(e) if is_repairable(&e) => repair(raw.as_bytes())
+            Err(e) if is_repairable(&e) => repair(raw.get().as_bytes())
                 .and_then(|fixed| Self::parse_text(&fixed).ok().map(ToolInput::into_owned))
                 .unwrap_or_default(),
             Err(_) => ToolInput::default(),
@@ -203,12 +163,8 @@ impl<'a> ToolInput<'a> {
     }
 
     fn parse_text(text: &str) -> Result<ToolInput<'_>, String> {
-        if may_nest_deeper_than(text.as_bytes(), SONIC_MAX_DEPTH) {
-            let mut de = serde_json::Deserializer::from_str(text);
-            return de.deserialize_any(ToolInputVisitor).map(Option::unwrap_or_default).map_err(|e| e.to_string());
-        }
-        let mut de = sonic_rs::Deserializer::from_str(text);
-        (&mut de).deserialize_any(ToolInputVisitor).map(Option::unwrap_or_default).map_err(|e| e.to_string())
+        let mut de = serde_json::Deserializer::from_str(text);
+        de.deserialize_any(ToolInputVisitor).map(Option::unwrap_or_default).map_err(|e| e.to_string())
     }
 
     fn into_owned(self) -> ToolInput<'static> {
@@ -217,14 +173,10 @@ impl<'a> ToolInput<'a> {
     }
 }
 
-/// True for the parser errors that [`repair`] removes: valid JSON that sonic-rs or
-/// serde_json refuses to read into a `str` or a number.
+/// True for the `serde_json` errors that [`repair`] removes: valid JSON that `serde_json`
+/// refuses to read into a `str` or a number.
 pub fn is_repairable(error: &str) -> bool {
-    // sonic-rs
-    error.starts_with("Invalid surrogate Unicode code point")
-        || error.starts_with("Float number must be finite")
-        // serde_json (lines parsed by it, see `SONIC_MAX_DEPTH`)
-        || error.starts_with("lone leading surrogate in hex escape")
+    error.starts_with("lone leading surrogate in hex escape")
         || error.starts_with("unexpected end of hex escape")
         || error.starts_with("number out of range")
 }
@@ -571,38 +523,6 @@ macro_rules! object_or_absent {
     };
 }
 
-/// The raw JSON text of a value, from either parser: serde_json hands it over for its
-/// `RawValue` token; sonic-rs, which does not know that token, passes the newtype through and
-/// is asked for its own raw-text type.
-struct RawText<'a>(Str<'a>);
-
-const SERDE_JSON_RAW_TOKEN: &str = "$serde_json::private::RawValue";
-
-impl<'de> Deserialize<'de> for RawText<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_newtype_struct(SERDE_JSON_RAW_TOKEN, RawTextVisitor)
-    }
-}
-
-struct RawTextVisitor;
-
-impl<'de> Visitor<'de> for RawTextVisitor {
-    type Value = RawText<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    // serde_json: the raw text comes as a map with one entry, keyed by the token.
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let _key: Option<IgnoredAny> = map.next_key()?;
-        let raw: &'de str = map.next_value()?;
-        Ok(RawText(Cow::Borrowed(raw)))
-    }
-    // sonic-rs: an unknown newtype is passed through.
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        LazyValue::deserialize(d).map(|v| RawText(v.as_raw_cow()))
-    }
-}
-
 /// Deserializes with the given visitor through `deserialize_any`.
 struct With<V>(V);
 
@@ -684,10 +604,10 @@ object_or_absent!(ItemVisitor, Item<'de>, |map| {
             "name" => item.name = str_value(&mut map)?,
             "tool_use_id" => item.tool_use_id = str_value(&mut map)?,
             "is_error" => item.is_error = map.next_value::<LenientTrue>()?.0,
-            "text" => item.text = Some(map.next_value::<RawText<'de>>()?.0),
+            "text" => item.text = Some(map.next_value()?),
             "input" => {
-                let raw = map.next_value::<RawText<'de>>()?.0;
-                item.input = raw.starts_with('{').then_some(raw);
+                let raw: &'de RawValue = map.next_value()?;
+                item.input = raw.get().starts_with('{').then_some(raw);
             }
             _ => {
                 map.next_value::<IgnoredAny>()?;
@@ -766,8 +686,8 @@ mod tests {
         );
         let Content::Items(items) = msg.content else { panic!("items") };
         assert_eq!(items.len(), 1);
-        let input = items[0].input.as_deref().unwrap();
-        assert_eq!(input, r#"{"skill":"x","deep":{"a":[1,2]}}"#);
+        let input = items[0].input.unwrap();
+        assert_eq!(input.get(), r#"{"skill":"x","deep":{"a":[1,2]}}"#);
         assert_eq!(ToolInput::parse(input).skill.as_deref(), Some("x"));
     }
 
@@ -854,27 +774,11 @@ mod tests {
 
     #[test]
     fn tool_input_with_unreadable_values_is_repaired() {
-        let input = ToolInput::parse(r#"{"skill":1e400,"name":"n\ud800","subagent_type":"s"}"#);
+        let raw: &RawValue = serde_json::from_str(r#"{"skill":1e400,"name":"n\ud800","subagent_type":"s"}"#).unwrap();
+        let input = ToolInput::parse(raw);
         assert_eq!(input.skill, None);
         assert_eq!(input.name.as_deref(), Some("n\u{fffd}"));
         assert_eq!(input.subagent_type.as_deref(), Some("s"));
-    }
-
-    #[test]
-    fn nesting_up_to_the_sonic_limit_fits_a_small_stack() {
-        // sonic-rs skips nested values recursively: the deepest line it is given must fit in
-        // far less stack than any thread DuckDB or the scan runs on (512 KiB here, in a release
-        // build; unoptimised frames are larger).
-        let depth = SONIC_MAX_DEPTH - 1; // plus the outer object: exactly the limit
-        let line = format!("{{\"type\":\"user\",\"a\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
-        assert!(!may_nest_deeper_than(line.as_bytes(), SONIC_MAX_DEPTH));
-        let kind = std::thread::Builder::new()
-            .stack_size(if cfg!(debug_assertions) { 8 << 20 } else { 512 << 10 })
-            .spawn(move || Record::parse(line.as_bytes()).unwrap().kind.map(|k| k.into_owned()))
-            .unwrap()
-            .join()
-            .unwrap();
-        assert_eq!(kind.as_deref(), Some("user"));
     }
 
     #[test]
@@ -885,26 +789,6 @@ mod tests {
         }
         for good in [r#"{"a":"\u00e9 \\u not an escape \\\\uzz"}"#, r#"{"a":"\uD83D\uDE00","b":"\\"}"#] {
             assert!(Record::parse(good.as_bytes()).is_ok(), "{good}");
-        }
-    }
-
-    #[test]
-    fn both_parsers_read_a_line_alike() {
-        // Brackets inside strings send a line to serde_json; the record must not change.
-        let filler = "{".repeat(SONIC_MAX_DEPTH + 1);
-        for extra in ["", filler.as_str()] {
-            let line = format!(
-                r#"{{"type":"assistant","pad":"{extra}","uuid":"u\u00e9","message":{{"id":"m","content":[{{"type":"tool_use","id":"t","name":"Skill","input":{{"skill":"s\n","x":[1,{{"y":null}}]}}}},{{"type":"text","text":"/c \"q\""}}],"usage":{{"input_tokens":7,"output_tokens":1.5}}}}}}"#
-            );
-            assert_eq!(may_nest_deeper_than(line.as_bytes(), SONIC_MAX_DEPTH), !extra.is_empty());
-            let rec = Record::parse(line.as_bytes()).unwrap();
-            assert_eq!(rec.uuid.as_deref(), Some("u\u{e9}"));
-            let msg = rec.message.unwrap();
-            assert_eq!(msg.usage, Some(Usage { input_tokens: Some(7), ..Usage::default() }));
-            let Content::Items(items) = msg.content else { panic!("items") };
-            assert_eq!(items[0].input.as_deref(), Some(r#"{"skill":"s\n","x":[1,{"y":null}]}"#));
-            assert_eq!(ToolInput::parse(items[0].input.as_deref().unwrap()).skill.as_deref(), Some("s\n"));
-            assert_eq!(items[1].text().as_deref(), Some("/c \"q\""));
         }
     }
 

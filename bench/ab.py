@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""A/B two builds of the extension on the same files, alternating, each run in a fresh process.
+
+    bench/ab.py --a OLD.duckdb_extension --b NEW.duckdb_extension [--threads 1 2] [--rounds 4]
+                [--queries agg star summary] [--glob 'bench/out/corpus/**/*.jsonl']
+
+On a noisy VM, two `make bench` runs minutes apart can differ by a third; alternating A and B
+round by round exposes both to the same conditions. Each process LOADs its build (the file must be
+named claude_usage.duckdb_extension: DuckDB derives the entry point from the file name), sets
+`threads`, and times the query twice (wall clock, best of the two). Prints every round and the
+minimum and median of each side.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+QUERIES = {
+    "agg": "SELECT count(*), count(DISTINCT tool_name), sum(is_error::INT) FROM read_claude_session({g})",
+    "star": "SELECT count(*), count(filename), count(tool_input) FROM (SELECT * FROM read_claude_session({g}))",
+    "summary": "SELECT * FROM session_summary({g})",
+    "project": "SELECT count(tool_name) FROM read_claude_session({g})",
+}
+
+CHILD = r"""
+import sys, time, duckdb
+ext, threads, sql = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+con.execute(f"LOAD '{ext}'")
+con.execute(f"SET threads = {threads}")
+best = float("inf")
+for _ in range(2):
+    t0 = time.perf_counter()
+    con.execute(sql).fetchall()
+    best = min(best, time.perf_counter() - t0)
+print(best)
+"""
+
+
+def run(ext: str, threads: int, sql: str) -> float:
+    out = subprocess.run([sys.executable, "-c", CHILD, os.path.abspath(ext), str(threads), sql],
+                         check=True, capture_output=True, text=True).stdout
+    return float(out.strip())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--a", required=True, help="extension A (e.g. an older build)")
+    ap.add_argument("--b", required=True, help="extension B")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--queries", nargs="+", default=["agg", "star", "summary"], choices=sorted(QUERIES))
+    ap.add_argument("--glob", default=os.path.join(ROOT, "bench", "out", "corpus", "**", "*.jsonl"))
+    args = ap.parse_args()
+    for ext in (args.a, args.b):
+        if os.path.basename(ext) != "claude_usage.duckdb_extension":
+            ap.error(f"{ext}: the file must be named claude_usage.duckdb_extension")
+    for q in args.queries:
+        sql = QUERIES[q].format(g="'" + args.glob.replace("'", "''") + "'")
+        for t in args.threads:
+            a, b = [], []
+            for i in range(args.rounds):
+                a.append(run(args.a, t, sql))
+                b.append(run(args.b, t, sql))
+                print(f"{q} threads={t} round {i + 1}: A {a[-1]:.3f} s  B {b[-1]:.3f} s", flush=True)
+            print(f"{q} threads={t}: A min {min(a):.3f} median {statistics.median(a):.3f} | "
+                  f"B min {min(b):.3f} median {statistics.median(b):.3f} | "
+                  f"A/B of medians {statistics.median(a) / statistics.median(b):.2f}x", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

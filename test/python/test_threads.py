@@ -9,7 +9,8 @@ on an unreadable entry (met by whichever thread reads it) and plain SELECTs whos
 the sorted file order, each under a random `threads` setting (1 to 4). Every answer is compared
 with the one computed up front at one thread. Files are split into small ranges
 (CLAUDE_USAGE_PART_BYTES) half of the time, so reader threads also assemble split files.
-A watchdog fails the test if any query takes more than 60 s. Prints `N passed, N failed`.
+A watchdog fails the test if any query takes more than 60 s, and no reader thread may be left
+at the end. Prints `N passed, N failed`.
 """
 import argparse
 import os
@@ -102,6 +103,10 @@ def main() -> int:
                 print(f"{counts['passed']} passed, {counts['failed'] + 1} failed")
                 os._exit(1)
     os.environ.pop("CLAUDE_USAGE_PART_BYTES", None)
+    # Every scan joins its reader threads when it ends: none may outlive the queries.
+    left = [t for t in os.listdir("/proc/self/task")
+            if open(f"/proc/self/task/{t}/comm").read().startswith("claude_usage")]
+    record(not left, f"{len(left)} reader threads outlived their queries")
     print(f"threads: {counts['passed'] + counts['failed']} queries over 8 cursors")
     print(f"{counts['passed']} passed, {counts['failed']} failed")
     return 1 if counts["failed"] or not counts["passed"] else 0

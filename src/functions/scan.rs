@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
@@ -339,6 +339,7 @@ impl Shared {
     /// A helper thread: reads units ahead of the consumers until the work runs out, the scan
     /// is dropped, or DuckDB itself runs enough threads.
     fn help(&self, fs: FileSystem) {
+        let _slot = ReaderSlot;
         let mut lines = LineReader::default();
         let mut reader = FileReader {
             function: self.function,
@@ -376,15 +377,45 @@ impl Shared {
     }
 }
 
+/// Reader threads running in this process, over all scans. A server running many queries at
+/// once must not multiply them: together they stay within one query's `threads` less one.
+static READERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Reserves up to `want` reader threads while the process runs fewer than `cap`; returns how
+/// many were reserved (each is given back by dropping a [`ReaderSlot`]).
+fn reserve_readers(want: usize, cap: usize) -> usize {
+    let mut running = READERS.load(Ordering::Relaxed);
+    loop {
+        let n = want.min(cap.saturating_sub(running));
+        if n == 0 {
+            return 0;
+        }
+        match READERS.compare_exchange_weak(running, running + n, Ordering::AcqRel, Ordering::Relaxed) {
+            Ok(_) => return n,
+            Err(now) => running = now,
+        }
+    }
+}
+
+/// One reserved reader thread; dropping it (when the thread ends, however) gives it back.
+struct ReaderSlot;
+
+impl Drop for ReaderSlot {
+    fn drop(&mut self) {
+        READERS.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// One scan: the units, the completed files, and the helper threads that read ahead.
 ///
 /// DuckDB runs a table function's scan on one thread when the plan must keep insertion
 /// order, and a table function registered through the C API cannot report batch indexes to
 /// lift that. So the scan brings its own parallelism: once the first consumer asks for a
 /// second file, it starts helper threads (DuckDB's `threads` setting less the threads
-/// already scanning) that read files ahead, at most `READ_AHEAD_BYTES` per thread beyond
-/// what was handed out. A single consumer gets files in sorted order; when DuckDB does run the scan on
-/// several threads the helpers step back.
+/// already scanning, within the process-wide budget `READERS`) that read files ahead, at
+/// most `READ_AHEAD_BYTES` per thread beyond what was handed out. A single consumer gets
+/// files in sorted order; when DuckDB does run the scan on several threads the helpers step
+/// back.
 pub struct Scan {
     shared: Arc<Shared>,
     helpers: Mutex<Vec<JoinHandle<()>>>,
@@ -454,7 +485,8 @@ impl Scan {
             if let Some(i) = shared.take(&mut board) {
                 local.taken += 1;
                 let spawn = local.taken == 2 && !board.spawned && shared.threads > board.consumers;
-                let helpers = if spawn { shared.threads - board.consumers } else { 0 };
+                let helpers =
+                    if spawn { reserve_readers(shared.threads - board.consumers, shared.threads - 1) } else { 0 };
                 if spawn {
                     board.spawned = true;
                     board.helpers += helpers;
@@ -494,6 +526,7 @@ impl Scan {
             match started {
                 Some(handle) => handles.push(handle),
                 None => {
+                    drop(ReaderSlot);
                     self.shared.lock().helpers -= 1;
                     self.shared.changed.notify_all();
                 }

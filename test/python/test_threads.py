@@ -9,8 +9,8 @@ on an unreadable entry (met by whichever thread reads it) and plain SELECTs whos
 the sorted file order, each under a random `threads` setting (1 to 4). Every answer is compared
 with the one computed up front at one thread. Files are split into small ranges
 (CLAUDE_USAGE_PART_BYTES) half of the time, so reader threads also assemble split files.
-A watchdog fails the test if any query takes more than 60 s, and no reader thread may be left
-at the end. Prints `N passed, N failed`.
+A watchdog fails the test if any query takes more than 60 s; at no time may more than 3 reader
+threads run (the process-wide budget: `threads` - 1), and none may be left at the end. Prints `N passed, N failed`.
 """
 import argparse
 import os
@@ -39,6 +39,18 @@ ERROR_QUERY = "SELECT count(*) FROM read_claude_session(?)"
 ERROR_TEXT = 'cannot read "' + os.path.join(DATA, "dir_named", "x.jsonl") + '": it is a directory'
 
 
+def reader_threads() -> int:
+    """The scan's reader threads running in this process now (named "claude_usage reader")."""
+    n = 0
+    for t in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{t}/comm") as f:
+                n += f.read().startswith("claude_usage")
+        except OSError:
+            pass  # the thread ended meanwhile
+    return n
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--extension", required=True)
@@ -56,6 +68,9 @@ def main() -> int:
     counts = {"passed": 0, "failed": 0}
     started = {}
     deadline = 0.0
+    # However many queries run at once, the process runs at most `threads` - 1 reader threads
+    # (4 - 1 here): the budget is shared by all scans.
+    most_readers = 0
 
     def record(ok: bool, what: str) -> None:
         with lock:
@@ -95,7 +110,9 @@ def main() -> int:
         for w in workers:
             w.start()
         while any(w.is_alive() for w in workers):
-            time.sleep(0.5)
+            for _ in range(100):
+                most_readers = max(most_readers, reader_threads())
+                time.sleep(0.005)
             now = time.monotonic()
             stuck = [(s, q) for s, (t, q) in list(started.items()) if now - t > 60]
             if stuck:
@@ -104,9 +121,10 @@ def main() -> int:
                 os._exit(1)
     os.environ.pop("CLAUDE_USAGE_PART_BYTES", None)
     # Every scan joins its reader threads when it ends: none may outlive the queries.
-    left = [t for t in os.listdir("/proc/self/task")
-            if open(f"/proc/self/task/{t}/comm").read().startswith("claude_usage")]
-    record(not left, f"{len(left)} reader threads outlived their queries")
+    left = reader_threads()
+    record(left == 0, f"{left} reader threads outlived their queries")
+    record(most_readers <= 3, f"{most_readers} reader threads ran at once (budget: 3)")
+    print(f"threads: at most {most_readers} reader threads at once")
     print(f"threads: {counts['passed'] + counts['failed']} queries over 8 cursors")
     print(f"{counts['passed']} passed, {counts['failed']} failed")
     return 1 if counts["failed"] or not counts["passed"] else 0

@@ -102,6 +102,16 @@ fn part_bytes() -> u64 {
 /// Bytes of files the scan reads ahead of its consumers, per thread.
 const READ_AHEAD_BYTES: u64 = 32 << 20;
 
+/// [`READ_AHEAD_BYTES`], or `CLAUDE_USAGE_READ_AHEAD_BYTES` (tests use a tiny window, so
+/// that reader threads keep waiting for the consumer).
+fn read_ahead_bytes() -> u64 {
+    std::env::var("CLAUDE_USAGE_READ_AHEAD_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(READ_AHEAD_BYTES)
+}
+
 /// Completed files waiting for a consumer, at most (many tiny files).
 const MAX_WAITING_FILES: usize = 1024;
 
@@ -431,7 +441,7 @@ impl Scan {
             needs,
             ignore_errors: bind.ignore_errors,
             threads,
-            window_bytes: READ_AHEAD_BYTES * threads as u64,
+            window_bytes: read_ahead_bytes() * threads as u64,
             board: Mutex::new(Board {
                 next_unit: 0,
                 done: BTreeMap::new(),
@@ -493,7 +503,8 @@ impl Scan {
                 }
                 drop(board);
                 if helpers > 0 {
-                    self.spawn(helpers, bind);
+                    // Unit `i` is taken: nothing may unwind before `work` records it.
+                    let _ = catch_unwind(AssertUnwindSafe(|| self.spawn(helpers, bind)));
                 }
                 let mut reader = FileReader {
                     function: shared.function,
@@ -539,7 +550,12 @@ impl Drop for Scan {
     /// Stops the helpers (a read in progress ends at its next buffer) and waits for them:
     /// they read through the query's file system, which must not outlive the query.
     fn drop(&mut self) {
-        self.shared.cancel.store(true, Ordering::Relaxed);
+        // Under the board lock: a helper checks `cancel` and then waits while holding it, so
+        // the store cannot fall between its check and its wait (a lost wake-up would hang here).
+        {
+            let _board = self.shared.lock();
+            self.shared.cancel.store(true, Ordering::Relaxed);
+        }
         self.shared.changed.notify_all();
         for handle in self.helpers.get_mut().unwrap_or_else(|e| e.into_inner()).drain(..) {
             let _ = handle.join();

@@ -8,7 +8,8 @@ LIMIT queries that stop a scan early (its reader threads must stop with it), que
 on an unreadable entry (met by whichever thread reads it) and plain SELECTs whose order must be
 the sorted file order, each under a random `threads` setting (1 to 4). Every answer is compared
 with the one computed up front at one thread. Files are split into small ranges
-(CLAUDE_USAGE_PART_BYTES) half of the time, so reader threads also assemble split files.
+(CLAUDE_USAGE_PART_BYTES) a third of the time, so reader threads also assemble split files, and
+the read-ahead window is one byte (CLAUDE_USAGE_READ_AHEAD_BYTES) another third, so they wait.
 A watchdog fails the test if any query takes more than 60 s; at no time may more than 3 reader
 threads run (the process-wide budget: `threads` - 1), and none may be left at the end. Prints `N passed, N failed`.
 """
@@ -100,12 +101,15 @@ def main() -> int:
             finally:
                 started.pop(seed, None)
 
-    for part in (None, "97"):
-        if part:
-            os.environ["CLAUDE_USAGE_PART_BYTES"] = part
-        else:
-            os.environ.pop("CLAUDE_USAGE_PART_BYTES", None)
-        deadline = time.monotonic() + args.seconds / 2
+    # Three phases: default settings; files split into 97-byte ranges; and a read-ahead window
+    # of one byte, so that reader threads wait for the consumer all the time (and LIMIT queries
+    # drop scans whose reader threads are waiting).
+    phases = ({}, {"CLAUDE_USAGE_PART_BYTES": "97"}, {"CLAUDE_USAGE_READ_AHEAD_BYTES": "1"})
+    for phase in phases:
+        for var in ("CLAUDE_USAGE_PART_BYTES", "CLAUDE_USAGE_READ_AHEAD_BYTES"):
+            os.environ.pop(var, None)
+        os.environ.update(phase)
+        deadline = time.monotonic() + args.seconds / len(phases)
         workers = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(8)]
         for w in workers:
             w.start()
@@ -119,7 +123,8 @@ def main() -> int:
                 print(f"FAIL queries running for more than 60 s: {stuck}")
                 print(f"{counts['passed']} passed, {counts['failed'] + 1} failed")
                 os._exit(1)
-    os.environ.pop("CLAUDE_USAGE_PART_BYTES", None)
+    for var in ("CLAUDE_USAGE_PART_BYTES", "CLAUDE_USAGE_READ_AHEAD_BYTES"):
+        os.environ.pop(var, None)
     # Every scan joins its reader threads when it ends: none may outlive the queries.
     left = reader_threads()
     record(left == 0, f"{left} reader threads outlived their queries")

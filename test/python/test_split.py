@@ -5,7 +5,7 @@
 
 Reads every fixture under test/data (and a generated file with lines of every kind around the
 boundaries) once whole and once split into tiny parts (CLAUDE_USAGE_PART_BYTES), under 1 and 4
-threads, and compares every column of read_claude_session and session_summary. The rows are
+threads (and 4 with a one-byte read-ahead window, CLAUDE_USAGE_READ_AHEAD_BYTES), and compares every column of read_claude_session and session_summary. The rows are
 compared twice: sorted, and in the order a plain SELECT returns them (DuckDB keeps insertion
 order, so the scan's reader threads must hand files out in sorted order, events in line order).
 Prints `N passed, N failed`.
@@ -72,9 +72,16 @@ def main() -> int:
         con.execute("SET threads = 1")
         expected = {func: rows(con, func, files) for func in ("read_claude_session", "session_summary")}
         as_read = {func: rows(con, func, files, order="") for func in expected}
+        # (threads, read-ahead window): one thread; four; four with a one-byte window, so that
+        # reader threads wait for the consumer after every part.
+        settings = ((1, None), (4, None), (4, "1"))
         for part in ("7", "64", "1000"):
-            for threads in (1, 4):
+            for threads, window in settings:
                 os.environ["CLAUDE_USAGE_PART_BYTES"] = part
+                if window:
+                    os.environ["CLAUDE_USAGE_READ_AHEAD_BYTES"] = window
+                else:
+                    os.environ.pop("CLAUDE_USAGE_READ_AHEAD_BYTES", None)
                 con.execute(f"SET threads = {threads}")
                 for func in expected:
                     for kind, want, order in (("sorted", expected[func], "ORDER BY ALL"), ("as read", as_read[func], "")):
@@ -83,13 +90,15 @@ def main() -> int:
                             passed += 1
                             continue
                         failed += 1
-                        print(f"FAIL {func} ({kind}) part={part} threads={threads}: {len(got)} rows vs {len(want)}")
+                        print(f"FAIL {func} ({kind}) part={part} threads={threads} window={window}: "
+                              f"{len(got)} rows vs {len(want)}")
                         for a, b in zip(got, want):
                             if a != b:
                                 print("  got ", a)
                                 print("  want", b)
                                 break
         os.environ.pop("CLAUDE_USAGE_PART_BYTES", None)
+        os.environ.pop("CLAUDE_USAGE_READ_AHEAD_BYTES", None)
         print(f"split: {len(files)} files, {sum(len(v) for v in expected.values())} rows compared per setting")
         print(f"{passed} passed, {failed} failed")
         return 1 if failed else 0

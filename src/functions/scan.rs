@@ -95,22 +95,15 @@ fn access_policy(context: &ClientContext) -> paths::AccessPolicy {
 /// `CLAUDE_USAGE_PART_BYTES` overrides it (tests use tiny parts to split every file).
 const PART_BYTES: u64 = 16 << 20;
 
-fn part_bytes() -> u64 {
-    std::env::var("CLAUDE_USAGE_PART_BYTES").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(PART_BYTES)
+/// A positive byte count from the environment variable `name`, or `default`.
+fn bytes_setting(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(default)
 }
 
 /// Bytes of files the scan reads ahead of its consumers, per thread.
+/// `CLAUDE_USAGE_READ_AHEAD_BYTES` overrides it (tests use a tiny window, so that reader
+/// threads keep waiting for the consumer).
 const READ_AHEAD_BYTES: u64 = 32 << 20;
-
-/// [`READ_AHEAD_BYTES`], or `CLAUDE_USAGE_READ_AHEAD_BYTES` (tests use a tiny window, so
-/// that reader threads keep waiting for the consumer).
-fn read_ahead_bytes() -> u64 {
-    std::env::var("CLAUDE_USAGE_READ_AHEAD_BYTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(READ_AHEAD_BYTES)
-}
 
 /// Completed files waiting for a consumer, at most (many tiny files).
 const MAX_WAITING_FILES: usize = 1024;
@@ -144,7 +137,7 @@ impl WorkQueue {
     /// Plans the units of `files` (sizes come from the file system; remote or unknown sizes
     /// give one unit).
     fn new(files: &[String]) -> Self {
-        let part_bytes = part_bytes();
+        let part_bytes = bytes_setting("CLAUDE_USAGE_PART_BYTES", PART_BYTES);
         let mut units = Vec::with_capacity(files.len());
         let mut file_bytes = Vec::with_capacity(files.len());
         for (file, path) in files.iter().enumerate() {
@@ -239,7 +232,7 @@ struct Board {
     next_unit: usize,
     /// Completed files waiting for a consumer.
     done: BTreeMap<usize, Option<SessionOutput>>,
-    /// With a single consumer, files are handed out in order: the next file to hand out.
+    /// With a single consumer, files are handed out in order: the next one to hand out.
     next_file: usize,
     /// Units taken and not yet finished.
     in_flight: usize,
@@ -292,6 +285,24 @@ impl Shared {
         Some(i)
     }
 
+    /// A reader of this scan's files through `fs`.
+    fn reader<'a>(
+        &'a self,
+        fs: &'a FileSystem,
+        lines: &'a mut LineReader,
+        cancel: Option<&'a AtomicBool>,
+    ) -> FileReader<'a> {
+        FileReader {
+            function: self.function,
+            fs,
+            lines,
+            files: &self.files,
+            needs: self.needs,
+            ignore_errors: self.ignore_errors,
+            cancel,
+        }
+    }
+
     fn exhausted(&self, board: &Board) -> bool {
         board.next_unit >= self.queue.units.len()
     }
@@ -327,23 +338,17 @@ impl Shared {
     /// Hands out a completed file: in file order while one consumer reads (DuckDB then
     /// keeps insertion order), any file when several do.
     fn pop(&self, board: &mut Board) -> Option<Completed> {
-        let in_order = board.consumers == 1;
-        let popped = match board.done.remove(&board.next_file) {
-            Some(output) if in_order => {
-                board.next_file += 1;
-                Some((board.next_file - 1, output))
-            }
-            Some(output) => {
-                board.done.insert(board.next_file, output);
-                board.done.pop_first()
-            }
-            None if in_order && !(self.exhausted(board) && board.in_flight == 0) => None,
-            None => board.done.pop_first(),
-        };
-        if let Some((file, _)) = &popped {
-            board.ahead -= self.queue.file_bytes[*file];
+        let (&first, _) = board.done.first_key_value()?;
+        // Units are handed out in file order, so while one consumer reads, the lowest file
+        // waiting is the next one exactly when that one is done.
+        let earlier_pending = first != board.next_file && !(self.exhausted(board) && board.in_flight == 0);
+        if board.consumers == 1 && earlier_pending {
+            return None;
         }
-        popped
+        let (file, output) = board.done.pop_first()?;
+        board.next_file = file + 1;
+        board.ahead -= self.queue.file_bytes[file];
+        Some((file, output))
     }
 
     /// A helper thread: reads units ahead of the consumers until the work runs out, the scan
@@ -351,15 +356,7 @@ impl Shared {
     fn help(&self, fs: FileSystem) {
         let _slot = ReaderSlot;
         let mut lines = LineReader::default();
-        let mut reader = FileReader {
-            function: self.function,
-            fs: &fs,
-            lines: &mut lines,
-            files: &self.files,
-            needs: self.needs,
-            ignore_errors: self.ignore_errors,
-            cancel: Some(&self.cancel),
-        };
+        let mut reader = self.reader(&fs, &mut lines, Some(&self.cancel));
         loop {
             let mut board = self.lock();
             let unit = loop {
@@ -441,7 +438,7 @@ impl Scan {
             needs,
             ignore_errors: bind.ignore_errors,
             threads,
-            window_bytes: read_ahead_bytes() * threads as u64,
+            window_bytes: bytes_setting("CLAUDE_USAGE_READ_AHEAD_BYTES", READ_AHEAD_BYTES) * threads as u64,
             board: Mutex::new(Board {
                 next_unit: 0,
                 done: BTreeMap::new(),
@@ -506,16 +503,8 @@ impl Scan {
                     // Unit `i` is taken: nothing may unwind before `work` records it.
                     let _ = catch_unwind(AssertUnwindSafe(|| self.spawn(helpers, bind)));
                 }
-                let mut reader = FileReader {
-                    function: shared.function,
-                    fs: local.fs.as_ref().expect("file system was just created"),
-                    lines: &mut local.lines,
-                    files: &shared.files,
-                    needs: shared.needs,
-                    ignore_errors: shared.ignore_errors,
-                    cancel: None,
-                };
-                shared.work(i, &mut reader);
+                let fs = local.fs.as_ref().expect("file system was just created");
+                shared.work(i, &mut shared.reader(fs, &mut local.lines, None));
                 board = shared.lock();
                 continue;
             }

@@ -291,18 +291,18 @@ def check_content(rep: Report, ext: Ext, d: str, manifest: dict, shared: str | N
     content = os.path.join(d, "content")
     names = [n for n in sorted(manifest["content"]) if os.path.exists(os.path.join(content, n))]
     glob = os.path.join(os.path.abspath(content), "*.jsonl")
-    try:
-        events = ext.select("read_claude_session", glob, ["line_number"] + EVENT_COLUMNS)
-        rep.check(True, "content: read_claude_session over all content files", f"{len(events)} events")
-    except Exception as e:  # noqa: BLE001
-        rep.check(False, "content: read_claude_session over all content files", f"{type(e).__name__}: {e}")
-        events = None
-    try:
-        summaries = ext.select("session_summary", glob, ["lines"] + SUMMARY_COLUMNS)
-        rep.check(True, "content: session_summary over all content files", f"{len(summaries)} rows")
-    except Exception as e:  # noqa: BLE001
-        rep.check(False, "content: session_summary over all content files", f"{type(e).__name__}: {e}")
-        summaries = None
+    def select_all(func: str, columns: list[str], what: str):
+        label = f"content: {func} over all content files"
+        try:
+            rows = ext.select(func, glob, columns)
+        except Exception as e:  # noqa: BLE001
+            rep.check(False, label, f"{type(e).__name__}: {e}")
+            return None
+        rep.check(True, label, f"{len(rows)} {what}")
+        return rows
+
+    events = select_all("read_claude_session", ["line_number"] + EVENT_COLUMNS, "events")
+    summaries = select_all("session_summary", ["lines"] + SUMMARY_COLUMNS, "rows")
     if events is None or summaries is None:
         return
 

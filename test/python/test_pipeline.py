@@ -601,15 +601,15 @@ def test_username(c: Checks, ext: str, tmp: str):
         con.close()
 
     # A relative glob: same file names in every table, usernames, and idempotence.
+    relative_users = ([("root/" + f, f.split("/")[0], n) for f, n in ((A1, 6), (A2, 5), (B1, 8), (B2, 3))]
+                      + [("root/loose.jsonl", None, 3)])
     cwd = os.getcwd()
     os.chdir(tmp)
     try:
         con = connect(ext)
         setup_schema(con)
         ingest(con, "root/**/*.jsonl")
-        c.eq("relative glob: usernames", users(con),
-             [("root/" + f, f.split("/")[0], n) for f, n in ((A1, 6), (A2, 5), (B1, 8), (B2, 3))]
-             + [("root/loose.jsonl", None, 3)])
+        c.eq("relative glob: usernames", users(con), relative_users)
         before = snapshot(con)
         ingest(con, "root/**/*.jsonl")
         c.eq("relative glob: idempotent", snapshot(con), before)
@@ -619,9 +619,7 @@ def test_username(c: Checks, ext: str, tmp: str):
         con = connect(ext)
         setup_schema(con)
         ingest(con, "./root/**/*.jsonl")
-        c.eq("relative glob with './': usernames", users(con),
-             [("root/" + f, f.split("/")[0], n) for f, n in ((A1, 6), (A2, 5), (B1, 8), (B2, 3))]
-             + [("root/loose.jsonl", None, 3)])
+        c.eq("relative glob with './': usernames", users(con), relative_users)
         con.close()
     finally:
         os.chdir(cwd)

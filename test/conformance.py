@@ -36,9 +36,27 @@ TIME_COLUMNS = {"occurred_at", "started_at", "ended_at"}
 
 
 def oracle(shared: str, files: list[str]) -> list[dict]:
+    """The reference oracle's JSON lines about `files` (also used by check_hostile and e2e_ingest)."""
     tool = os.path.join(shared, "tools", "reference_oracle.py")
     out = subprocess.run([sys.executable, tool, *files], check=True, capture_output=True, text=True).stdout
     return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def oracle_by_file(rows: list[dict], key=lambda filename: filename):
+    """Oracle rows per file (`key` of its name): event multisets, summaries, and the files the
+    reference failed on (with its error)."""
+    events: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    summary: dict[str, dict] = {}
+    failed: dict[str, str] = {}
+    for row in rows:
+        name = key(row["filename"])
+        if row["kind"] == "event":
+            events[name][tuple(row[c] for c in EVENT_COLUMNS)] += 1
+        elif row["kind"] == "summary":
+            summary[name] = {c: row[c] for c in SUMMARY_COLUMNS}
+        else:
+            failed[name] = row.get("error", "")
+    return events, summary, failed
 
 
 def extension_rows(ext: str, files: list[str]):
@@ -81,17 +99,7 @@ def main() -> int:
         print("conformance: no *.jsonl files found")
         return 1
 
-    expected_events: dict[str, collections.Counter] = {f: collections.Counter() for f in files}
-    expected_summary: dict[str, dict] = {}
-    reference_failed: dict[str, str] = {}
-    for row in oracle(shared, files):
-        f = row["filename"]
-        if row["kind"] == "event":
-            expected_events[f][tuple(row[c] for c in EVENT_COLUMNS)] += 1
-        elif row["kind"] == "summary":
-            expected_summary[f] = {c: row[c] for c in SUMMARY_COLUMNS}
-        else:
-            reference_failed[f] = row.get("error", "")
+    expected_events, expected_summary, reference_failed = oracle_by_file(oracle(shared, files))
 
     events, summaries = extension_rows(os.path.abspath(args.extension), files)
     actual_events: dict[str, collections.Counter] = {f: collections.Counter() for f in files}

@@ -24,14 +24,14 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 import duckdb
+
+from conformance import oracle  # test/ is this script's folder, first on sys.path
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMA_SQL = os.path.join(REPO, "sql", "schema.sql")
@@ -66,12 +66,6 @@ def layout(upstream: str, root: str) -> dict[str, str]:
         shutil.copyfile(os.path.join(upstream, name), dest)
         users[dest] = user
     return users
-
-
-def oracle(shared: str, files: list[str]) -> list[dict]:
-    tool = os.path.join(shared, "tools", "reference_oracle.py")
-    out = subprocess.run([sys.executable, tool, *files], check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 def extension_side(ext: str, root: str):

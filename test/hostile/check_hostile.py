@@ -47,7 +47,7 @@ import time
 
 # The columns the oracle prints: one list, shared with the conformance check.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from conformance import EVENT_COLUMNS, SUMMARY_COLUMNS, TIME_COLUMNS  # noqa: E402
+from conformance import EVENT_COLUMNS, SUMMARY_COLUMNS, TIME_COLUMNS, oracle, oracle_by_file  # noqa: E402
 
 TOKEN_COLUMNS = [c for c in SUMMARY_COLUMNS if "tokens" in c]
 I64_MIN, I64_MAX = -(2 ** 63), 2 ** 63 - 1
@@ -236,27 +236,6 @@ def in_big_stack(fn, *args):
         sys.setrecursionlimit(old_limit)
 
 
-def run_oracle(shared: str, files: list[str]) -> list[dict]:
-    tool = os.path.join(shared, "tools", "reference_oracle.py")
-    out = subprocess.run([sys.executable, tool, *files], check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-
-def oracle_by_file(rows: list[dict]):
-    events: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    summary: dict[str, dict] = {}
-    failed: dict[str, str] = {}
-    for row in rows:
-        name = os.path.basename(row["filename"])
-        if row["kind"] == "event":
-            events[name][tuple(row[c] for c in EVENT_COLUMNS)] += 1
-        elif row["kind"] == "summary":
-            summary[name] = {c: row[c] for c in SUMMARY_COLUMNS}
-        else:
-            failed[name] = row.get("error", "")
-    return events, summary, failed
-
-
 def clamp_tokens(summary: dict) -> dict:
     """BIGINT sums saturate (the oracle's Python ints do not)."""
     out = dict(summary)
@@ -343,7 +322,7 @@ def check_content(rep: Report, ext: Ext, d: str, manifest: dict, shared: str | N
             with open(p, "wb") as f:
                 f.write(view)
             view_files.append(p)
-        exp_events, exp_summary, exp_failed = oracle_by_file(run_oracle(shared, view_files))
+        exp_events, exp_summary, exp_failed = oracle_by_file(oracle(shared, view_files), key=os.path.basename)
     for n in names:
         if n in exp_failed:
             rep.check(False, f"oracle {n}: the oracle cannot read the contract view", exp_failed[n])
@@ -360,7 +339,7 @@ def check_content(rep: Report, ext: Ext, d: str, manifest: dict, shared: str | N
 
     # The decided disagreements: the oracle on the raw files (the huge ones are left out).
     raw = [os.path.join(content, n) for n in names if not manifest["content"][n]["big"]]
-    r_events, r_summary, r_failed = oracle_by_file(run_oracle(shared, raw))
+    r_events, r_summary, r_failed = oracle_by_file(oracle(shared, raw), key=os.path.basename)
     for n in (os.path.basename(p) for p in raw):
         if n in r_failed:
             rep.note(f"the oracle cannot read raw {n} ({r_failed[n]}); the extension reads it: "

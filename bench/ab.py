@@ -5,12 +5,14 @@
                 [--queries agg star summary] [--glob 'bench/out/corpus/**/*.jsonl']
 
 On a noisy VM, two `make bench` runs minutes apart can differ by a third; alternating A and B
-round by round exposes both to the same conditions. Each process LOADs its build (the file must be
-named claude_usage.duckdb_extension: DuckDB derives the entry point from the file name), sets
-`threads`, and times the query twice (wall clock, best of the two). Prints every round and the
-minimum and median of each side.
+round by round exposes both to the same conditions. Each measurement is one fresh process
+(bench/child_duckdb.py, as make bench uses) that LOADs its build (the file must be named
+claude_usage.duckdb_extension: DuckDB derives the entry point from the file name), sets `threads`
+and times the query (execute + fetch). The queries are make bench's (bench/run.py). Prints every
+round and the minimum and median of each side.
 """
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -19,32 +21,18 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-QUERIES = {
-    "agg": "SELECT count(*), count(DISTINCT tool_name), sum(is_error::INT) FROM read_claude_session({g})",
-    "star": "SELECT count(*), count(filename), count(tool_input) FROM (SELECT * FROM read_claude_session({g}))",
-    "summary": "SELECT * FROM session_summary({g})",
-    "project": "SELECT count(tool_name) FROM read_claude_session({g})",
-}
+sys.path.insert(0, HERE)
+from run import ext_queries  # noqa: E402  (the queries make bench measures)
 
-CHILD = r"""
-import sys, time, duckdb
-ext, threads, sql = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
-con.execute(f"LOAD '{ext}'")
-con.execute(f"SET threads = {threads}")
-best = float("inf")
-for _ in range(2):
-    t0 = time.perf_counter()
-    con.execute(sql).fetchall()
-    best = min(best, time.perf_counter() - t0)
-print(best)
-"""
+QUERIES = ext_queries("{g}")
 
 
 def run(ext: str, threads: int, sql: str) -> float:
-    out = subprocess.run([sys.executable, "-c", CHILD, os.path.abspath(ext), str(threads), sql],
+    """One measurement by bench/child_duckdb.py in a fresh process: execute + fetch seconds."""
+    out = subprocess.run([sys.executable, os.path.join(HERE, "child_duckdb.py"), "--threads", str(threads),
+                          "--ext", os.path.abspath(ext), "--sql", sql],
                          check=True, capture_output=True, text=True).stdout
-    return float(out.strip())
+    return json.loads(out.strip().splitlines()[-1])["seconds"]
 
 
 def main() -> int:
@@ -60,7 +48,7 @@ def main() -> int:
         if os.path.basename(ext) != "claude_usage.duckdb_extension":
             ap.error(f"{ext}: the file must be named claude_usage.duckdb_extension")
     for q in args.queries:
-        sql = QUERIES[q].format(g="'" + args.glob.replace("'", "''") + "'")
+        sql = QUERIES[q].replace("{g}", "'" + args.glob.replace("'", "''") + "'")
         for t in args.threads:
             a, b = [], []
             for i in range(args.rounds):

@@ -80,10 +80,14 @@ pub fn expand_all(patterns: &[String], policy: &AccessPolicy) -> Result<Vec<Stri
         }
         let mut found = expand(&expanded)?;
         if !is_remote(&expanded) {
-            if !is_glob(&expanded) && found.len() == 1 && !policy.allows_file(&found[0]) {
-                return Err(ExpandError::Refused(expanded));
+            if !is_glob(&expanded) {
+                // A plain path names its file: refused outright, not silently dropped.
+                if found.len() == 1 && !policy.allows_file(&found[0]) {
+                    return Err(ExpandError::Refused(expanded));
+                }
+            } else {
+                found.retain(|f| policy.allows_file(f));
             }
-            found.retain(|f| policy.allows_file(f));
         }
         if found.is_empty() {
             return Err(ExpandError::NoMatch(p.clone()));
@@ -178,23 +182,16 @@ impl Walker {
                 if !meta.is_dir() || !self.visited.insert((comps.len(), meta.dev(), meta.ino())) {
                     return;
                 }
-                if rest.is_empty() {
-                    // A trailing `**`: every file below, at any depth.
-                    for (_, path) in list(dir) {
-                        if path.is_dir() {
-                            self.walk(&path, comps);
-                        } else {
-                            self.out.push(path);
-                        }
-                    }
-                    return;
+                // Zero directories (a trailing `**` has nothing left to match) ...
+                if !rest.is_empty() {
+                    self.walk(dir, rest);
                 }
-                // Zero directories ...
-                self.walk(dir, rest);
-                // ... or one more, then `**` again.
+                // ... or one more, then `**` again; a trailing `**` also takes every file.
                 for (_, path) in list(dir) {
                     if path.is_dir() {
                         self.walk(&path, comps);
+                    } else if rest.is_empty() {
+                        self.out.push(path);
                     }
                 }
             }
@@ -231,6 +228,10 @@ pub struct AccessPolicy {
     /// Lexically normalised, each ending in `/`.
     pub allowed_directories: Vec<String>,
     pub allowed_paths: Vec<String>,
+    /// The same entries resolved (links followed) once, when the policy is made: directories
+    /// ending in `/`, and each path as itself when it does not resolve.
+    real_directories: Vec<String>,
+    real_paths: Vec<String>,
 }
 
 impl AccessPolicy {
@@ -246,10 +247,17 @@ impl AccessPolicy {
             }
             n
         };
+        let allowed_directories: Vec<String> = directories.iter().map(dir).collect();
+        let allowed_paths: Vec<String> = paths.iter().map(|p| normalize(p)).collect();
         AccessPolicy {
             external_access,
-            allowed_directories: directories.iter().map(dir).collect(),
-            allowed_paths: paths.iter().map(|p| normalize(p)).collect(),
+            real_directories: allowed_directories
+                .iter()
+                .map(|d| format!("{}/", real_of(d).trim_end_matches('/')))
+                .collect(),
+            real_paths: allowed_paths.iter().map(|p| real_of(p)).collect(),
+            allowed_directories,
+            allowed_paths,
         }
     }
 
@@ -277,11 +285,12 @@ impl AccessPolicy {
             Err(_) => lexical.clone(),
         };
         let inside = |candidate: &str| {
-            self.allowed_paths.iter().any(|p| p == candidate || real_of(p) == candidate)
-                || self.allowed_directories.iter().any(|d| {
-                    candidate.starts_with(d.as_str())
-                        || candidate.starts_with(&format!("{}/", real_of(d).trim_end_matches('/')))
-                })
+            self.allowed_paths.iter().chain(&self.real_paths).any(|p| p == candidate)
+                || self
+                    .allowed_directories
+                    .iter()
+                    .chain(&self.real_directories)
+                    .any(|d| candidate.starts_with(d.as_str()))
         };
         inside(&lexical) && inside(&real)
     }

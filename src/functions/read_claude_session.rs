@@ -94,13 +94,14 @@ impl TableFunction for ReadClaudeSession {
 }
 
 fn write_events(out: &mut OutputChunk, columns: &[usize], path: &str, session_id: &str, events: &[Event]) {
+    let mut id_buf = [0u8; 64];
     for (i, &col) in columns.iter().enumerate() {
         let mut v = out.column(i);
         for (r, e) in events.iter().enumerate() {
             match col {
                 0 => v.set_str(r, path),
                 1 => v.set_str(r, session_id),
-                2 => v.set_str(r, &e.id(session_id)),
+                2 => v.set_str(r, e.id_into(session_id, &mut id_buf)),
                 3 => v.set_opt_str(r, e.event_uuid.as_deref()),
                 4 => v.set_opt_str(r, e.parent_uuid.as_deref()),
                 5 => v.set_opt_str(r, e.tool_id.as_deref()),

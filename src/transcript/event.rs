@@ -54,6 +54,11 @@ impl Event {
     /// The reference server's key: lowercase hex sha256 of
     /// `session_id|event_uuid|tool_id|event_type|tool_name|command_name`, absent values empty.
     pub fn id(&self, session_id: &str) -> String {
+        self.id_into(session_id, &mut [0; 64]).to_owned()
+    }
+
+    /// [`Event::id`] written into `buf`, without allocating (one per row of a scan).
+    pub fn id_into<'b>(&self, session_id: &str, buf: &'b mut [u8; 64]) -> &'b str {
         let mut h = Sha256::new();
         let parts: [&str; 6] = [
             session_id,
@@ -69,13 +74,11 @@ impl Event {
             }
             h.update(p.as_bytes());
         }
-        let digest = h.finalize();
-        let mut out = String::with_capacity(64);
-        for b in digest {
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+        for (pair, b) in buf.chunks_exact_mut(2).zip(h.finalize()) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 15)];
         }
-        out
+        std::str::from_utf8(buf).expect("hex digits are ASCII")
     }
 }
 
@@ -152,14 +155,17 @@ pub fn classify<'a>(name: &str, item: &Item<'a>) -> Classified<'a> {
 
 /// The texts of a user line in which slash commands are looked for: the content string, or
 /// the `text` of every `{"type":"text"}` item.
-pub fn user_texts<'a>(rec: &Record<'a>) -> Vec<std::borrow::Cow<'a, str>> {
-    match rec.message.as_ref().map(|m| &m.content) {
-        Some(Content::Text(t)) => vec![t.clone()],
-        Some(Content::Items(items)) => {
-            items.iter().filter(|i| i.kind.as_deref() == Some("text")).filter_map(Item::text).collect()
-        }
-        _ => Vec::new(),
-    }
+pub fn user_texts<'r>(rec: &'r Record<'_>) -> impl Iterator<Item = std::borrow::Cow<'r, str>> {
+    let content = rec.message.as_ref().map(|m| &m.content);
+    let text = match content {
+        Some(Content::Text(t)) => Some(std::borrow::Cow::Borrowed(&**t)),
+        _ => None,
+    };
+    let items = match content {
+        Some(Content::Items(items)) => items.as_slice(),
+        _ => &[],
+    };
+    text.into_iter().chain(items.iter().filter(|i| i.kind.as_deref() == Some("text")).filter_map(Item::text))
 }
 
 #[cfg(test)]

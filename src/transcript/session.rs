@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::event::{classify, slash_commands, user_texts, Event, EventType};
 use super::record::{is_repairable, repair, Content, LineError, Record, Usage};
-use super::summary::{active_seconds, MessageTokens, ModelCounter, Summary, Tokens, DEFAULT_GAP_SECONDS};
+use super::summary::{active_seconds, add_into, MessageTokens, ModelCounter, Summary, Tokens, DEFAULT_GAP_SECONDS};
 use super::timestamp::parse_timestamp;
 
 /// What the caller wants computed.
@@ -180,15 +180,9 @@ impl SessionScanner {
         }
         let Some(usage) = msg.usage.as_ref() else { return };
         let values = usage_values(usage);
-        for (sum, v) in self.tokens.iter_mut().zip(values) {
-            *sum = sum.saturating_add(v);
-        }
+        add_into(&mut self.tokens, &values);
         match msg.id.as_deref().filter(|id| !id.is_empty()) {
-            None => {
-                for (sum, v) in self.tokens_solo.iter_mut().zip(values) {
-                    *sum = sum.saturating_add(v);
-                }
-            }
+            None => add_into(&mut self.tokens_solo, &values),
             Some(id) => self.tokens_by_message.add(id, rec.request_id.as_deref(), values),
         }
     }
@@ -205,13 +199,11 @@ impl SessionScanner {
             let name = item.name.as_deref().unwrap_or("");
             let class = classify(name, item);
             let tool_id = item.id.as_deref().filter(|s| !s.is_empty());
+            if self.needs.summary {
+                let tool = Some(name).filter(|n| !n.is_empty());
+                self.tally.add(class.event_type, tool_id, tool, class.skill_name.as_deref());
+            }
             if !self.needs.events {
-                self.tally.add(
-                    class.event_type,
-                    tool_id,
-                    Some(name).filter(|n| !n.is_empty()),
-                    class.skill_name.as_deref(),
-                );
                 continue;
             }
             let fields = match &line_fields {
@@ -248,6 +240,15 @@ impl SessionScanner {
     }
 
     fn command_events(&mut self, line_number: u64, rec: &Record<'_>) {
+        if !self.needs.events {
+            // Only counted: no names to keep.
+            let mut n = 0;
+            for text in user_texts(rec) {
+                slash_commands(&text, |_| n += 1);
+            }
+            self.tally.by_type[EventType::SlashCommand as usize] += n;
+            return;
+        }
         let mut names: Vec<String> = Vec::new();
         for text in user_texts(rec) {
             slash_commands(&text, |n| names.push(n.to_owned()));
@@ -255,11 +256,8 @@ impl SessionScanner {
         if names.is_empty() {
             return;
         }
-        if !self.needs.events {
-            for _ in &names {
-                self.tally.add(EventType::SlashCommand, None, None, None);
-            }
-            return;
+        if self.needs.summary {
+            self.tally.by_type[EventType::SlashCommand as usize] += names.len() as i64;
         }
         let uuid: Option<Arc<str>> = rec.uuid.as_deref().map(Arc::from);
         let parent: Option<Arc<str>> = rec.parent_uuid.as_deref().map(Arc::from);
@@ -298,12 +296,10 @@ impl SessionScanner {
     /// `lines_before` is the number of physical lines before that part.
     pub fn append(&mut self, mut next: SessionScanner, lines_before: u64) {
         let next_untimed = next.untimed();
-        for e in &mut next.events {
+        for (i, e) in next.events.iter_mut().enumerate() {
             e.line_number += lines_before;
-        }
-        if let Some(t) = self.last_time {
-            for e in &mut next.events[..next_untimed] {
-                e.occurred_at = Some(t);
+            if i < next_untimed && self.last_time.is_some() {
+                e.occurred_at = self.last_time;
             }
         }
         if self.first_time.is_none() {
@@ -321,12 +317,8 @@ impl SessionScanner {
         self.user_messages += next.user_messages;
         self.assistant_messages += next.assistant_messages;
         self.models.merge(&next.models);
-        for (sum, v) in self.tokens.iter_mut().zip(next.tokens) {
-            *sum = sum.saturating_add(v);
-        }
-        for (sum, v) in self.tokens_solo.iter_mut().zip(next.tokens_solo) {
-            *sum = sum.saturating_add(v);
-        }
+        add_into(&mut self.tokens, &next.tokens);
+        add_into(&mut self.tokens_solo, &next.tokens_solo);
         self.tokens_by_message.merge(next.tokens_by_message);
         self.lines += next.lines;
         self.malformed_lines += next.malformed_lines;
@@ -349,9 +341,6 @@ impl SessionScanner {
             }
         }
         let summary = self.needs.summary.then(|| self.summary(&session_id));
-        if !self.needs.events {
-            self.events.clear();
-        }
         SessionOutput { session_id, events: self.events, summary }
     }
 
@@ -372,22 +361,9 @@ impl SessionScanner {
             s.wall_seconds = (hi - lo) / 1_000_000;
         }
         s.active_seconds = active_seconds(&mut self.times, DEFAULT_GAP_SECONDS);
-        let mut dedup = self.tokens_solo;
-        for (d, v) in dedup.iter_mut().zip(self.tokens_by_message.total()) {
-            *d = d.saturating_add(v);
-        }
-        s.tokens_dedup = dedup;
-        if self.needs.events {
-            // Kept events: count them as they are (is_error already resolved).
-            let mut tally = Tally::default();
-            for e in &self.events {
-                tally.add(e.event_type, None, e.tool_name.as_deref(), e.skill_name.as_deref());
-                s.tool_errors += i64::from(e.is_error);
-            }
-            tally.fill(&mut s, &HashSet::new());
-        } else {
-            self.tally.fill(&mut s, &self.failed_tools);
-        }
+        s.tokens_dedup = self.tokens_solo;
+        add_into(&mut s.tokens_dedup, &self.tokens_by_message.total());
+        self.tally.fill(&mut s, &self.failed_tools);
         s
     }
 }
@@ -408,12 +384,8 @@ impl Tally {
     fn add(&mut self, kind: EventType, tool_id: Option<&str>, tool: Option<&str>, skill: Option<&str>) {
         self.by_type[kind as usize] += 1;
         if let Some(id) = tool_id {
-            match self.tool_ids.get_mut(id) {
-                Some(n) => *n += 1,
-                None => {
-                    self.tool_ids.insert(id.into(), 1);
-                }
-            }
+            // Tool ids are nearly unique: one lookup, which mostly inserts.
+            *self.tool_ids.entry(id.into()).or_insert(0) += 1;
         }
         if let Some(tool) = tool {
             if !self.tools.contains(tool) {
@@ -611,7 +583,15 @@ mod tests {
             "\n",
             r#"{"type":"tool_use_result","tool_use_id":"t3","is_error":true}"#,
         );
-        let kept = scan_bytes("s", data.as_bytes(), Needs::ALL).summary.unwrap();
+        let all = scan_bytes("s", data.as_bytes(), Needs::ALL);
+        let kept = all.summary.unwrap();
+        // The tally agrees with the events themselves.
+        let count = |t: EventType| all.events.iter().filter(|e| e.event_type == t).count() as i64;
+        let errors = all.events.iter().filter(|e| e.is_error).count() as i64;
+        assert_eq!(
+            (kept.subagent_dispatches, kept.mcp_calls, kept.slash_commands, kept.tool_errors),
+            (count(EventType::Subagent), count(EventType::McpCall), count(EventType::SlashCommand), errors)
+        );
         let only = Needs { events: false, tool_input: false, summary: true };
         let tallied = scan_bytes("s", data.as_bytes(), only);
         assert!(tallied.events.is_empty());

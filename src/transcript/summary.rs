@@ -120,15 +120,20 @@ impl MessageTokens {
         self.flush();
         let mut total = [0i64; 4];
         for best in self.by_key.values() {
-            for (t, v) in total.iter_mut().zip(best) {
-                *t = t.saturating_add(*v);
-            }
+            add_into(&mut total, best);
         }
         total
     }
 }
 
 /// Keeps the larger of each pair (a key's counters start at 0, as in the reference's oracle).
+/// Adds `values` into `sums`, saturating at the `i64` bounds.
+pub fn add_into(sums: &mut Tokens, values: &Tokens) {
+    for (s, v) in sums.iter_mut().zip(values) {
+        *s = s.saturating_add(*v);
+    }
+}
+
 fn max_into(best: &mut Tokens, values: &Tokens) {
     for (b, v) in best.iter_mut().zip(values) {
         *b = (*b).max(*v);
@@ -143,22 +148,22 @@ pub struct ModelCounter {
 
 impl ModelCounter {
     pub fn add(&mut self, model: &str) {
+        self.add_n(model, 1);
+    }
+
+    fn add_n(&mut self, model: &str, n: i64) {
         // Few distinct models per file: a linear scan beats hashing.
         if let Some(slot) = self.counts.iter_mut().find(|(m, _)| m == model) {
-            slot.1 += 1;
+            slot.1 += n;
         } else {
-            self.counts.push((model.to_owned(), 1));
+            self.counts.push((model.to_owned(), n));
         }
     }
 
     /// Adds the counts of a later part of the same file.
     pub fn merge(&mut self, later: &ModelCounter) {
         for (model, n) in &later.counts {
-            if let Some(slot) = self.counts.iter_mut().find(|(m, _)| m == model) {
-                slot.1 += n;
-            } else {
-                self.counts.push((model.clone(), *n));
-            }
+            self.add_n(model, *n);
         }
     }
 

@@ -98,11 +98,16 @@ test-large: release venv
 	$(PY) test/hostile/check_hostile.py --extension $(RELEASE_EXT) --dir $(HOSTILE_LARGE) --shared $(SHARED) --large
 	rm -rf $(HOSTILE_LARGE)
 
-# cargo-fuzz over the transcript core (nightly toolchain); seeds from test/data.
+# cargo-fuzz over the transcript core (nightly toolchain), FUZZ_SECONDS each: scan_bytes (whole files)
+# and skim (one line: the fast reader against serde_json). Seeds from test/data.
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 	python3 fuzz/seed_corpus.py
 	cargo +nightly fuzz run --fuzz-dir fuzz scan_bytes fuzz/corpus/scan_bytes -- \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -dict=fuzz/scan_bytes.dict \
+		-timeout=30 -rss_limit_mb=4096 -print_final_stats=1
+	python3 fuzz/seed_corpus.py --lines --out fuzz/corpus/skim
+	cargo +nightly fuzz run --fuzz-dir fuzz skim fuzz/corpus/skim -- \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -dict=fuzz/scan_bytes.dict \
 		-timeout=30 -rss_limit_mb=4096 -print_final_stats=1
 

@@ -2,8 +2,9 @@
 """Fills the scan_bytes corpus with seeds: every regular *.jsonl under the given folders
 (default: test/data, which includes the hostile files in test/data/hostile), named by the
 SHA-1 of their content as libFuzzer names its own inputs, so running it again adds nothing.
+With --lines, every line of those files is a seed of its own (the `skim` target reads one line).
 
-    python3 fuzz/seed_corpus.py [--out fuzz/corpus/scan_bytes] [--max-bytes N] [DIR ...]
+    python3 fuzz/seed_corpus.py [--out fuzz/corpus/scan_bytes] [--lines] [--max-bytes N] [DIR ...]
 """
 import argparse
 import hashlib
@@ -17,6 +18,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(here, "corpus", "scan_bytes"))
     ap.add_argument("--max-bytes", type=int, default=256 * 1024, help="skip larger files (libFuzzer -max_len)")
+    ap.add_argument("--lines", action="store_true", help="one seed per line instead of per file")
     ap.add_argument("dirs", nargs="*", default=[os.path.join(repo, "test", "data")])
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -33,11 +35,12 @@ def main() -> int:
                     continue
                 with open(p, "rb") as f:
                     data = f.read()
-                dst = os.path.join(args.out, hashlib.sha1(data).hexdigest())
-                if not os.path.exists(dst):
-                    with open(dst, "wb") as f:
-                        f.write(data)
-                    added += 1
+                for seed in data.split(b"\n") if args.lines else [data]:
+                    dst = os.path.join(args.out, hashlib.sha1(seed).hexdigest())
+                    if seed and not os.path.exists(dst):
+                        with open(dst, "wb") as f:
+                            f.write(seed)
+                        added += 1
     print(f"seed_corpus: {seen} files seen, {added} added, {skipped} over {args.max_bytes} bytes skipped -> {args.out}")
     return 0
 

@@ -1,8 +1,9 @@
 //! One transcript line as a typed record.
 //!
-//! A line is parsed with `serde_json` straight into borrowed structs that hold only the
-//! fields the events and the summary need; everything else is skipped without being
-//! materialised. The contract is lenient by field and strict by line:
+//! A line is parsed straight into borrowed structs that hold only the fields the events and
+//! the summary need; everything else is skipped without being materialised. The fast reader
+//! in [`skim`] reads the lines it can; the rest, and the rules, are `serde_json`'s (the
+//! visitors below), which the fast reader matches exactly. The contract is lenient by field and strict by line:
 //!
 //! * a line that is not a JSON object is an error (the caller counts it as malformed);
 //! * a field of the wrong JSON type is *absent* (a numeric `timestamp`, a string `message`,
@@ -16,6 +17,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+
+use super::skim;
 
 /// A string borrowed from the line when it holds no escapes, owned otherwise.
 pub type Str<'a> = Cow<'a, str>;
@@ -67,20 +70,23 @@ pub struct Item<'a> {
     pub id: Option<Str<'a>>,
     pub name: Option<Str<'a>>,
     /// The raw JSON text of `input` when it is an object.
-    pub input: Option<&'a RawValue>,
+    pub input: Option<&'a str>,
     pub tool_use_id: Option<Str<'a>>,
     pub is_error: bool,
     /// The raw JSON of `text`, decoded only where slash commands are looked for (user
     /// lines): assistant text is long and full of escapes, and never needed.
-    pub text: Option<&'a RawValue>,
+    pub text: Option<&'a str>,
 }
 
 impl<'a> Item<'a> {
     /// `text` decoded, when it is a JSON string.
     pub fn text(&self) -> Option<Str<'a>> {
-        let raw = self.text?.get();
+        let raw = self.text?;
         if !raw.starts_with('"') {
             return None;
+        }
+        if let Some(plain) = skim::plain_string(raw) {
+            return Some(Cow::Borrowed(plain));
         }
         match serde_json::from_str::<LenientStr<'a>>(raw) {
             Ok(s) => s.0,
@@ -137,32 +143,44 @@ impl<'a> Record<'a> {
         // SIMD validation (simdutf8 picks AVX2 or SSE4.2 at run time): several times the speed of
         // `std::str::from_utf8` on the long tool outputs most lines are made of.
         let text = simdutf8::basic::from_utf8(line).map_err(|_| LineError::Encoding)?;
-        let mut de = serde_json::Deserializer::from_str(text);
-        let rec = match de.deserialize_any(RecordVisitor) {
-            Ok(Some(rec)) => rec,
-            Ok(None) => return Err(LineError::NotAnObject),
-            Err(e) => return Err(LineError::Syntax(e.to_string())),
-        };
-        de.end().map_err(|e| LineError::Syntax(e.to_string()))?;
-        Ok(rec)
+        match skim::record(text) {
+            Some(rec) => Ok(rec),
+            None => slow_record(text),
+        }
     }
+}
+
+/// [`Record::parse`] with `serde_json` alone: the lines the fast path ([`skim`]) declines.
+pub fn slow_record(text: &str) -> Result<Record<'_>, LineError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let rec = match de.deserialize_any(RecordVisitor) {
+        Ok(Some(rec)) => rec,
+        Ok(None) => return Err(LineError::NotAnObject),
+        Err(e) => return Err(LineError::Syntax(e.to_string())),
+    };
+    de.end().map_err(|e| LineError::Syntax(e.to_string()))?;
+    Ok(rec)
 }
 
 impl<'a> ToolInput<'a> {
     /// Reads the classifying fields of a tool input object (raw JSON text of an object).
-    pub fn parse(raw: &'a RawValue) -> ToolInput<'a> {
-        match Self::parse_text(raw.get()) {
+    pub fn parse(raw: &'a str) -> ToolInput<'a> {
+        if let Some(input) = skim::tool_input(raw) {
+            return input;
+        }
+        match Self::parse_with_serde(raw) {
             Ok(input) => input,
             // A lone surrogate or an out-of-range number where a field is read: read a
             // repaired copy (see [`repair`]).
-            Err(e) if is_repairable(&e) => repair(raw.get().as_bytes())
-                .and_then(|fixed| Self::parse_text(&fixed).ok().map(ToolInput::into_owned))
+            Err(e) if is_repairable(&e) => repair(raw.as_bytes())
+                .and_then(|fixed| Self::parse_with_serde(&fixed).ok().map(ToolInput::into_owned))
                 .unwrap_or_default(),
             Err(_) => ToolInput::default(),
         }
     }
 
-    fn parse_text(text: &str) -> Result<ToolInput<'_>, String> {
+    /// The classifying fields read with `serde_json` alone (what [`ToolInput::parse`] falls back to).
+    pub fn parse_with_serde(text: &str) -> Result<ToolInput<'_>, String> {
         let mut de = serde_json::Deserializer::from_str(text);
         de.deserialize_any(ToolInputVisitor).map(Option::unwrap_or_default).map_err(|e| e.to_string())
     }
@@ -604,10 +622,10 @@ object_or_absent!(ItemVisitor, Item<'de>, |map| {
             "name" => item.name = str_value(&mut map)?,
             "tool_use_id" => item.tool_use_id = str_value(&mut map)?,
             "is_error" => item.is_error = map.next_value::<LenientTrue>()?.0,
-            "text" => item.text = Some(map.next_value()?),
+            "text" => item.text = Some(map.next_value::<&'de RawValue>()?.get()),
             "input" => {
-                let raw: &'de RawValue = map.next_value()?;
-                item.input = raw.get().starts_with('{').then_some(raw);
+                let raw = map.next_value::<&'de RawValue>()?.get();
+                item.input = raw.starts_with('{').then_some(raw);
             }
             _ => {
                 map.next_value::<IgnoredAny>()?;
@@ -687,7 +705,7 @@ mod tests {
         let Content::Items(items) = msg.content else { panic!("items") };
         assert_eq!(items.len(), 1);
         let input = items[0].input.unwrap();
-        assert_eq!(input.get(), r#"{"skill":"x","deep":{"a":[1,2]}}"#);
+        assert_eq!(input, r#"{"skill":"x","deep":{"a":[1,2]}}"#);
         assert_eq!(ToolInput::parse(input).skill.as_deref(), Some("x"));
     }
 
@@ -774,8 +792,7 @@ mod tests {
 
     #[test]
     fn tool_input_with_unreadable_values_is_repaired() {
-        let raw: &RawValue = serde_json::from_str(r#"{"skill":1e400,"name":"n\ud800","subagent_type":"s"}"#).unwrap();
-        let input = ToolInput::parse(raw);
+        let input = ToolInput::parse(r#"{"skill":1e400,"name":"n\ud800","subagent_type":"s"}"#);
         assert_eq!(input.skill, None);
         assert_eq!(input.name.as_deref(), Some("n\u{fffd}"));
         assert_eq!(input.subagent_type.as_deref(), Some("s"));

@@ -234,7 +234,7 @@ impl SessionScanner {
                 cwd: fields.cwd,
                 occurred_at: self.last_time,
                 is_sidechain: rec.is_sidechain,
-                tool_input: if self.needs.tool_input { item.input.map(|raw| Box::from(raw.get())) } else { None },
+                tool_input: if self.needs.tool_input { item.input.map(Box::from) } else { None },
             });
         }
     }

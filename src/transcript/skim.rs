@@ -1,0 +1,654 @@
+//! The fast path of [`Record::parse`](super::record::Record::parse): a hand-written reader for
+//! the lines Claude Code actually writes.
+//!
+//! Most of a transcript's bytes sit in values the record never reads: tool outputs, file
+//! snapshots, progress payloads, assistant text. `serde_json` has to walk them a few bytes at a
+//! time. This reader validates them just as strictly but jumps from quote to quote with
+//! `memchr2` (SIMD), which is possible because a line it accepts holds no byte below 0x20:
+//! such a byte can then only be an error inside a string, and JSON's whitespace reduces to
+//! the space.
+//!
+//! The contract is one-sided. [`record`] returns `None` for anything it does not handle, and
+//! the caller then parses the line with `serde_json` as before: a control byte anywhere, a
+//! key with an escape, a kept string whose escapes `serde_json` refuses, a usage counter that
+//! is not a plain non-negative integer of at most 18 digits, nesting deeper than 256 levels,
+//! and every syntax error. So an accepted line is always valid JSON and its record equals
+//! `serde_json`'s field for field (the unit tests and the `differential` fuzz target check
+//! this); every other line keeps exactly its old result, malformed or not.
+
+use std::borrow::Cow;
+
+use memchr::memchr2;
+use wide::u8x16;
+
+use super::record::{Content, Item, Message, Record, Str, ToolInput, Usage};
+
+/// Reads a whole line, or `None` to leave it to `serde_json`.
+pub fn record(line: &str) -> Option<Record<'_>> {
+    let mut c = Cursor { s: line, b: line.as_bytes(), i: 0 };
+    c.ws();
+    if c.peek()? != b'{' {
+        return None;
+    }
+    let mut rec = Record::default();
+    c.object(|c, key| {
+        match key {
+            b"type" => rec.kind = c.str_value()?,
+            b"uuid" => rec.uuid = c.str_value()?,
+            b"parentUuid" => rec.parent_uuid = c.str_value()?,
+            b"sessionId" => rec.session_id = c.str_value()?,
+            b"timestamp" => rec.timestamp = c.str_value()?,
+            b"cwd" => rec.cwd = c.str_value()?,
+            b"isSidechain" => rec.is_sidechain = c.bool_value()?,
+            b"requestId" => rec.request_id = c.str_value()?,
+            b"tool_use_id" => rec.tool_use_id = c.str_value()?,
+            b"toolUseId" => rec.tool_use_id_camel = c.str_value()?,
+            b"is_error" => rec.is_error = c.true_value()?,
+            b"message" => rec.message = c.message()?,
+            _ => c.skip_value()?,
+        }
+        Some(())
+    })?;
+    c.ws();
+    (c.i == c.b.len()).then_some(rec)
+}
+
+/// Reads the classifying fields of a tool input (the raw text of a JSON object), or `None`
+/// to leave it to `serde_json`.
+pub fn tool_input(raw: &str) -> Option<ToolInput<'_>> {
+    let mut c = Cursor { s: raw, b: raw.as_bytes(), i: 0 };
+    c.ws();
+    if c.peek()? != b'{' {
+        return None;
+    }
+    let mut input = ToolInput::default();
+    c.object(|c, key| {
+        match key {
+            b"skill" => input.skill = c.str_value()?,
+            b"name" => input.name = c.str_value()?,
+            b"subagent_type" => input.subagent_type = c.str_value()?,
+            _ => c.skip_value()?,
+        }
+        Some(())
+    })?;
+    c.ws();
+    (c.i == c.b.len()).then_some(input)
+}
+
+/// A JSON string's text (`raw` with its quotes) when it holds no escape, borrowed.
+pub fn plain_string(raw: &str) -> Option<&str> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    (memchr2(b'"', b'\\', inner.as_bytes()).is_none()).then_some(inner)
+}
+
+/// Bytes per block of [`Cursor::string`].
+const BLOCK: usize = 64;
+
+/// The stops of the `N` bytes at `at` (fewer at the end, padded with spaces): quotes,
+/// backslashes and bytes below 0x20, one bit per byte. 16-byte SSE2 compares through `wide`
+/// (safe SIMD).
+#[inline(always)]
+fn block_stops<const N: usize>(b: &[u8], at: usize) -> Option<u64> {
+    let mut padded = [b' '; N];
+    let block: &[u8; N] = match b.get(at..at + N) {
+        Some(block) => block.try_into().ok()?,
+        None => {
+            let rest = b.get(at..)?;
+            padded[..rest.len()].copy_from_slice(rest);
+            &padded
+        }
+    };
+    let (quote, backslash, below_space) = (u8x16::splat(b'"'), u8x16::splat(b'\\'), u8x16::splat(0x1f));
+    let mut stops = 0u64;
+    for (n, chunk) in block.chunks_exact(16).enumerate() {
+        let v = u8x16::new(chunk.try_into().unwrap_or([0; 16]));
+        let stop = v.cmp_eq(quote) | v.cmp_eq(backslash) | v.min(below_space).cmp_eq(v);
+        stops |= u64::from(stop.move_mask() as u16) << (16 * n);
+    }
+    Some(stops)
+}
+
+/// Deepest nesting [`Cursor::skip_value`] tracks before it gives up (`serde_json` has no
+/// limit there; such lines take the slow path).
+const MAX_SKIP_DEPTH: usize = 256;
+
+struct Cursor<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while self.b.get(self.i) == Some(&b' ') {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.i += 1)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        self.b.get(self.i..self.i + word.len()).filter(|w| *w == word)?;
+        self.i += word.len();
+        Some(())
+    }
+
+    /// At an opening quote: moves past the closing one and returns the bounds of the text
+    /// between them and whether it holds an escape. Escapes are checked as `serde_json`
+    /// checks them where it skips a string (a `\u` needs four hex digits; surrogates are not
+    /// paired there); a byte below 0x20 is an error.
+    ///
+    /// Works on 64-byte blocks: one pass makes bit masks of the quotes, backslashes and
+    /// control bytes, and only their set bits are visited.
+    fn string(&mut self) -> Option<(usize, usize, bool)> {
+        let b = self.b;
+        let start = self.i + 1;
+        let mut at = start;
+        let mut escaped = false;
+        // Most strings are short keys and values: look at 16 bytes first, then 64 at a time.
+        let mut width = 16;
+        'blocks: loop {
+            let mut stops = if width == 16 { block_stops::<16>(b, at)? } else { block_stops::<BLOCK>(b, at)? };
+            loop {
+                if stops == 0 {
+                    at += width;
+                    if at >= b.len() {
+                        return None;
+                    }
+                    width = BLOCK;
+                    continue 'blocks;
+                }
+                let j = stops.trailing_zeros() as usize;
+                let k = at + j;
+                match b[k] {
+                    b'"' => {
+                        self.i = k + 1;
+                        return Some((start, k, escaped));
+                    }
+                    b'\\' => {}
+                    _ => return None, // a control byte
+                }
+                escaped = true;
+                let len = match *b.get(k + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
+                    b'u' if b.get(k + 2..k + 6)?.iter().all(u8::is_ascii_hexdigit) => 6,
+                    _ => return None,
+                };
+                let next = j + len;
+                if next >= width {
+                    at += next;
+                    width = BLOCK;
+                    continue 'blocks;
+                }
+                stops &= u64::MAX << next;
+            }
+        }
+    }
+
+    /// A number, checked against the JSON grammar; returns whether it is a plain integer.
+    fn number(&mut self) -> Option<bool> {
+        let b = self.b;
+        let mut i = self.i;
+        let digits = |i: &mut usize| {
+            let start = *i;
+            while matches!(b.get(*i), Some(b'0'..=b'9')) {
+                *i += 1;
+            }
+            *i > start
+        };
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match b.get(i)? {
+            b'0' => i += 1,
+            b'1'..=b'9' => {
+                digits(&mut i);
+            }
+            _ => return None,
+        }
+        let mut integer = true;
+        if b.get(i) == Some(&b'.') {
+            integer = false;
+            i += 1;
+            digits(&mut i).then_some(())?;
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            integer = false;
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            digits(&mut i).then_some(())?;
+        }
+        self.i = i;
+        Some(integer)
+    }
+
+    /// Skips one value, validating it, without recursion.
+    fn skip_value(&mut self) -> Option<()> {
+        // One bit per open container: set for an object.
+        let mut open = [0u64; MAX_SKIP_DEPTH / 64];
+        let mut depth = 0usize;
+        let is_object = |open: &[u64], depth: usize| open[(depth - 1) / 64] >> ((depth - 1) % 64) & 1 == 1;
+        loop {
+            // A value starts here.
+            match self.peek()? {
+                b'"' => {
+                    self.string()?;
+                }
+                b'-' | b'0'..=b'9' => {
+                    self.number()?;
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                open_byte @ (b'{' | b'[') => {
+                    self.i += 1;
+                    self.ws();
+                    let close = if open_byte == b'{' { b'}' } else { b']' };
+                    if self.peek()? == close {
+                        self.i += 1;
+                    } else {
+                        if depth == MAX_SKIP_DEPTH {
+                            return None;
+                        }
+                        let (word, bit) = (depth / 64, depth % 64);
+                        open[word] = open[word] & !(1 << bit) | u64::from(open_byte == b'{') << bit;
+                        depth += 1;
+                        if open_byte == b'{' {
+                            self.key()?;
+                        }
+                        continue;
+                    }
+                }
+                _ => return None,
+            }
+            // A value ended: close what ends here, then go on to the next value.
+            loop {
+                if depth == 0 {
+                    return Some(());
+                }
+                self.ws();
+                let object = is_object(&open, depth);
+                match self.peek()? {
+                    b',' => {
+                        self.i += 1;
+                        self.ws();
+                        if object {
+                            self.key()?;
+                        }
+                        break;
+                    }
+                    b'}' if object => {
+                        self.i += 1;
+                        depth -= 1;
+                    }
+                    b']' if !object => {
+                        self.i += 1;
+                        depth -= 1;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    /// Inside a skipped object: a key, its colon, and the space before the value.
+    fn key(&mut self) -> Option<()> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        self.string()?;
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(())
+    }
+
+    /// At a `{`: walks the object, calling `value(cursor, key)` with the cursor on each
+    /// value; `value` must consume it. A key with an escape is left to `serde_json`.
+    fn object(&mut self, mut value: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
+        self.i += 1;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        let b = self.b;
+        loop {
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let (start, end, escaped) = self.string()?;
+            if escaped {
+                return None;
+            }
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            value(self, &b[start..end])?;
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string value, decoded (borrowed when it has no escape).
+    fn decoded_string(&mut self) -> Option<Str<'a>> {
+        let (start, end, escaped) = self.string()?;
+        if !escaped {
+            return self.s.get(start..end).map(Cow::Borrowed);
+        }
+        // Escapes are rare in the fields kept: let serde_json decode them, and refuse what it
+        // refuses (a lone surrogate).
+        serde_json::from_str::<String>(self.s.get(start - 1..end + 1)?).ok().map(Cow::Owned)
+    }
+
+    /// A value of the wrong type where `serde_json` reads a value (the field is then absent).
+    /// `serde_json` still decodes a string or a number there and refuses what it cannot hold
+    /// (a lone surrogate, a number beyond f64); it decodes the keys of an object too, and only
+    /// skips what lies deeper. Strings are checked the same way; numbers other than short
+    /// integers and objects with an escaped key are declined.
+    fn wrong_type(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'{' => self.object(|c, _| c.skip_value()),
+            b'"' => {
+                let (start, end, escaped) = self.string()?;
+                if escaped {
+                    serde_json::from_str::<String>(self.s.get(start - 1..end + 1)?).ok()?;
+                }
+                Some(())
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = self.i;
+                (self.number()? && self.i - start <= 18).then_some(())
+            }
+            _ => self.skip_value(),
+        }
+    }
+
+    /// A string field; any other value is skipped and absent.
+    fn str_value(&mut self) -> Option<Option<Str<'a>>> {
+        if self.peek()? == b'"' {
+            return self.decoded_string().map(Some);
+        }
+        self.wrong_type().map(|()| None)
+    }
+
+    /// A boolean field; any other value is skipped and absent.
+    fn bool_value(&mut self) -> Option<Option<bool>> {
+        match self.peek()? {
+            b't' => self.literal(b"true").map(|()| Some(true)),
+            b'f' => self.literal(b"false").map(|()| Some(false)),
+            _ => self.wrong_type().map(|()| None),
+        }
+    }
+
+    /// `true` only for the literal `true`.
+    fn true_value(&mut self) -> Option<bool> {
+        Some(self.bool_value()? == Some(true))
+    }
+
+    /// A usage counter. A plain non-negative integer of up to 18 digits always fits an `i64`;
+    /// other numbers (negative, fractions, exponents, longer) are left to `serde_json`, whose
+    /// rules for them (`-0` is a float, `1e400` is an error) are not worth copying.
+    fn int_value(&mut self) -> Option<Option<i64>> {
+        match self.peek()? {
+            b'0'..=b'9' => {
+                let start = self.i;
+                if !self.number()? || self.i - start > 18 {
+                    return None;
+                }
+                self.s.get(start..self.i)?.parse().ok().map(Some)
+            }
+            b'-' => None,
+            _ => self.wrong_type().map(|()| None),
+        }
+    }
+
+    /// The raw text of any value.
+    fn raw_value(&mut self) -> Option<&'a str> {
+        let start = self.i;
+        self.skip_value()?;
+        self.s.get(start..self.i)
+    }
+
+    fn message(&mut self) -> Option<Option<Message<'a>>> {
+        if self.peek()? != b'{' {
+            return self.wrong_type().map(|()| None);
+        }
+        let mut msg = Message::default();
+        self.object(|c, key| {
+            match key {
+                b"id" => msg.id = c.str_value()?,
+                b"model" => msg.model = c.str_value()?,
+                b"content" => msg.content = c.content()?,
+                b"usage" => msg.usage = c.usage()?,
+                _ => c.skip_value()?,
+            }
+            Some(())
+        })?;
+        Some(Some(msg))
+    }
+
+    fn usage(&mut self) -> Option<Option<Usage>> {
+        if self.peek()? != b'{' {
+            return self.wrong_type().map(|()| None);
+        }
+        let mut usage = Usage::default();
+        self.object(|c, key| {
+            match key {
+                b"input_tokens" => usage.input_tokens = c.int_value()?,
+                b"output_tokens" => usage.output_tokens = c.int_value()?,
+                b"cache_read_input_tokens" => usage.cache_read_input_tokens = c.int_value()?,
+                b"cache_creation_input_tokens" => usage.cache_creation_input_tokens = c.int_value()?,
+                _ => c.skip_value()?,
+            }
+            Some(())
+        })?;
+        Some(Some(usage))
+    }
+
+    fn content(&mut self) -> Option<Content<'a>> {
+        match self.peek()? {
+            b'"' => self.decoded_string().map(Content::Text),
+            b'[' => {
+                self.i += 1;
+                self.ws();
+                let mut items = Vec::new();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(Content::Items(items));
+                }
+                loop {
+                    if self.peek()? == b'{' {
+                        items.push(self.item()?);
+                    } else {
+                        self.wrong_type()?;
+                    }
+                    self.ws();
+                    match self.peek()? {
+                        b',' => {
+                            self.i += 1;
+                            self.ws();
+                        }
+                        b']' => {
+                            self.i += 1;
+                            return Some(Content::Items(items));
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => self.wrong_type().map(|()| Content::Absent),
+        }
+    }
+
+    fn item(&mut self) -> Option<Item<'a>> {
+        let mut item = Item::default();
+        self.object(|c, key| {
+            match key {
+                b"type" => item.kind = c.str_value()?,
+                b"id" => item.id = c.str_value()?,
+                b"name" => item.name = c.str_value()?,
+                b"tool_use_id" => item.tool_use_id = c.str_value()?,
+                b"is_error" => item.is_error = c.true_value()?,
+                b"text" => item.text = Some(c.raw_value()?),
+                b"input" => {
+                    let raw = c.raw_value()?;
+                    item.input = raw.starts_with('{').then_some(raw);
+                }
+                _ => c.skip_value()?,
+            }
+            Some(())
+        })?;
+        Some(item)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transcript::record::slow_record;
+
+    /// The fast path either declines or agrees with serde_json exactly.
+    fn agrees(line: &str) -> bool {
+        let fast = record(line);
+        let slow = slow_record(line);
+        match (&fast, &slow) {
+            (Some(f), Ok(s)) => assert_eq!(format!("{f:?}"), format!("{s:?}"), "{line}"),
+            (Some(_), Err(e)) => panic!("fast path accepted what serde_json refuses ({e}): {line}"),
+            (None, _) => {}
+        }
+        fast.is_some()
+    }
+
+    #[test]
+    fn typical_lines_take_the_fast_path_and_agree() {
+        let lines = [
+            r#"{"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/w","sessionId":"s1","version":"2.0.1","type":"user","message":{"role":"user","content":"/review the code"},"uuid":"u1","timestamp":"2026-05-12T15:00:00.000Z"}"#,
+            r#"{"type":"assistant","uuid":"a1","parentUuid":"u1","sessionId":"s","timestamp":"2026-05-12T15:00:01.000Z","cwd":"/w","isSidechain":true,"requestId":"r1","message":{"id":"m1","model":"claude","type":"message","content":[{"type":"thinking","thinking":"hm","signature":"x=="},{"type":"text","text":"Sure \"quoted\" \u00e9 \\ done"},{"type":"tool_use","id":"tu1","name":"Skill","input":{"skill":"x","deep":{"a":[1,2.5e-3,-0,true,false,null,{}],"b":[]}}}],"stop_reason":null,"usage":{"input_tokens":3,"output_tokens":0,"cache_read_input_tokens":123456789012345678,"cache_creation_input_tokens":6,"server_tool_use":{"web_search_requests":0},"service_tier":"standard"}}}"#,
+            r#"{"type":"user","message":{"role":"user","content":[{"tool_use_id":"tu1","type":"tool_result","content":"line 1\nline 2\t\u001b[0m ✓ ünï","is_error":true},{"type":"text","text":"<command-name>/x</command-name>"}]},"toolUseResult":{"stdout":"…","interrupted":false},"uuid":"u2","timestamp":"2026-05-12T15:00:02Z"}"#,
+            r#"{"type":"progress","data":{"type":"hook_progress","nested":[[[[{"a":"b"}]]]]},"toolUseID":"t","parentToolUseID":"p","timestamp":"2026-05-12T15:00:03Z"}"#,
+            r#"{"type":"file-history-snapshot","messageId":"m","snapshot":{"trackedFileBackups":{},"timestamp":"2026-05-12T15:00:04Z"},"isSnapshotUpdate":false}"#,
+            r#"{"type":"tool_use_result","tool_use_id":"tu9","toolUseId":"tu9","is_error":true}"#,
+            r#" { "type" : "user" , "message" : { "content" : [ 1 , "x" , { "type" : "tool_use" , "input" : [ 1 ] } ] } } "#,
+            r#"{"type":7,"timestamp":12345,"sessionId":5,"isSidechain":"yes","message":{"content":{"a":1},"usage":{"input_tokens":true,"output_tokens":1,"cache_read_input_tokens":"9","cache_creation_input_tokens":null}}}"#,
+            r#"{"message":"hello","is_error":1}"#,
+            r#"{"message":{"usage":[1],"content":5}}"#,
+            r#"{"type":"user","type":"assistant","cwd":"C:\\work\u00e9"}"#,
+            r#"{"junk":"\ud800 lone surrogates are fine where skipped","n":1e400}"#,
+            r#"{}"#,
+            // Inside a value of the wrong type serde_json only skips: no checks there.
+            r#"{"message":{"content":[[1e400,"\ud800"],{"type":"text"}]},"isSidechain":{"a":"\udfff"}}"#,
+        ];
+        for line in lines {
+            assert!(agrees(line), "declined: {line}");
+        }
+    }
+
+    #[test]
+    fn what_it_declines_keeps_its_old_result() {
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(300), "]".repeat(300));
+        let declined = [
+            "{\"a\":\"tab\there\"}",                        // a control byte in a string: malformed
+            "{\"a\":1,\t\"b\":2}",                          // a tab between tokens: fine, but not ours
+            r#"{"typ\u0065":"user"}"#,                      // an escaped key
+            r#"{"cwd":"\ud800"}"#,                          // a lone surrogate where a string is kept
+            r#"{"message":{"usage":{"input_tokens":-0}}}"#, // -0 is a float to serde_json
+            r#"{"message":{"usage":{"input_tokens":-5}}}"#,
+            r#"{"message":{"usage":{"input_tokens":1.0}}}"#,
+            r#"{"message":{"usage":{"input_tokens":1e400}}}"#,
+            r#"{"message":{"usage":{"input_tokens":1234567890123456789}}}"#,
+            &deep,
+            // serde_json decodes a string or number of the wrong type where it reads a field,
+            // and refuses a lone surrogate or a number beyond f64 there.
+            r#"{"type":1e400,"message":{"content":"/typed"}}"#,
+            r#"{"isSidechain":"\ud800"}"#,
+            r#"{"message":{"content":[1e400]}}"#,
+            r#"{"message":"\udfff"}"#,
+            r#"{"message":{"usage":{"input_tokens":"\ud800"}}}"#,
+            r#"{"is_error":-1e999}"#,
+            r#"{"type":{"ro\ud800le":"user"}}"#, // and decodes the keys of an object there
+            // Syntax errors of every kind.
+            "[1,2]",
+            "null",
+            "\"s\"",
+            "{\"a\":",
+            "{} {}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":.5}",
+            "{\"a\":1e}",
+            "{\"a\":-}",
+            "{\"a\":tru}",
+            "{\"a\":truex}",
+            "{\"a\":nul}",
+            "{\"a\":[1,]}",
+            "{\"a\":{\"b\":1,}}",
+            "{\"a\":{1:2}}",
+            "{\"a\":[1 2]}",
+            "{\"a\":{\"b\" 1}}",
+            "{\"a\":[}",
+            "{\"a\":{]}",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":\"\\u12\"}",
+            "{\"a\":\"\\u12g4\"}",
+            "{\"a\":\"unterminated}",
+            "{\"a\":1,}",
+            "{,}",
+            "{\"a\"}",
+            "{\"message\":{\"content\":[{\"text\":}]}}",
+            "{\"message\":{\"content\":[1,]}}",
+        ];
+        for line in declined {
+            assert!(!agrees(line), "accepted: {line}");
+        }
+    }
+
+    #[test]
+    fn tool_inputs_and_plain_strings() {
+        let input =
+            tool_input(r#"{"description":"d","prompt":"p \"q\"","subagent_type":"Explore","skill":7}"#).unwrap();
+        assert_eq!((input.subagent_type.as_deref(), input.skill, input.name), (Some("Explore"), None, None));
+        assert!(tool_input(r#"{"name":"\udfff"}"#).is_none());
+        assert!(tool_input("[1]").is_none());
+        assert_eq!(plain_string(r#""/cmd x""#), Some("/cmd x"));
+        assert_eq!(plain_string(r#""a\nb""#), None);
+        assert_eq!(plain_string("5"), None);
+    }
+
+    #[test]
+    fn strings_across_block_boundaries() {
+        // Every escape and stop at every offset around the 64-byte blocks, kept and skipped.
+        for pad in 0..140 {
+            let x = "x".repeat(pad);
+            for tail in [r#"\\"#, r#"\""#, r#"\\\""#, r#"\u00e9"#, r#"\uD83D\uDE00"#, "é", r#"\n"#, ""] {
+                for line in [format!(r#"{{"cwd":"{x}{tail}","k":"{tail}{x}"}}"#), format!(r#"{{"z":["{x}{tail}"]}}"#)] {
+                    assert!(agrees(&line), "declined: {line}");
+                }
+            }
+            for bad in ["\\u", "\\u00", "\\q", "\\", "\\\\\\", "\u{1f}", "\n", "\t"] {
+                for line in [format!("{{\"cwd\":\"{x}{bad}\"}}"), format!("{{\"k\":\"{x}{bad}xx\"}}")] {
+                    assert!(!agrees(&line), "accepted: {line:?}");
+                }
+            }
+            assert!(!agrees(&format!("{{\"cwd\":\"{x}")), "unterminated");
+        }
+    }
+}

@@ -61,9 +61,11 @@ impl Column<'_> {
     }
 
     pub fn set_str(&mut self, row: usize, value: &str) {
-        // SAFETY: DuckDB copies the bytes (or inlines them).
+        // SAFETY: DuckDB copies the bytes (or inlines them). A `&str` is UTF-8, so DuckDB's own
+        // check (a second pass over every string, `Utf8Proc::Analyze`) is skipped; the function
+        // is stable since C API v1.5.6, the version this extension requires.
         unsafe {
-            sys::duckdb_vector_assign_string_element_len(
+            sys::duckdb_unsafe_vector_assign_string_element_len(
                 self.raw,
                 row as u64,
                 value.as_ptr().cast(),

@@ -25,54 +25,97 @@ use super::record::{Content, Item, Message, Record, Str, ToolInput, Usage};
 
 /// Reads a whole line, or `None` to leave it to `serde_json`.
 pub fn record(line: &str) -> Option<Record<'_>> {
-    let mut c = Cursor { s: line, b: line.as_bytes(), i: 0 };
-    c.ws();
-    if c.peek()? != b'{' {
-        return None;
-    }
-    let mut rec = Record::default();
-    c.object(|c, key| {
-        match key {
-            b"type" => rec.kind = c.str_value()?,
-            b"uuid" => rec.uuid = c.str_value()?,
-            b"parentUuid" => rec.parent_uuid = c.str_value()?,
-            b"sessionId" => rec.session_id = c.str_value()?,
-            b"timestamp" => rec.timestamp = c.str_value()?,
-            b"cwd" => rec.cwd = c.str_value()?,
-            b"isSidechain" => rec.is_sidechain = c.bool_value()?,
-            b"requestId" => rec.request_id = c.str_value()?,
-            b"tool_use_id" => rec.tool_use_id = c.str_value()?,
-            b"toolUseId" => rec.tool_use_id_camel = c.str_value()?,
-            b"is_error" => rec.is_error = c.true_value()?,
-            b"message" => rec.message = c.message()?,
-            _ => c.skip_value()?,
-        }
-        Some(())
-    })?;
-    c.ws();
-    (c.i == c.b.len()).then_some(rec)
+    whole_object(line, record_field)
 }
 
 /// Reads the classifying fields of a tool input (the raw text of a JSON object), or `None`
 /// to leave it to `serde_json`.
 pub fn tool_input(raw: &str) -> Option<ToolInput<'_>> {
-    let mut c = Cursor { s: raw, b: raw.as_bytes(), i: 0 };
+    whole_object(raw, tool_input_field)
+}
+
+/// A text that is one object and nothing else (spaces aside), read field by field with
+/// `field(cursor, key, value)` (see [`Cursor::object_or_absent`]).
+fn whole_object<'a, T: Default>(
+    text: &'a str,
+    field: impl Fn(&mut Cursor<'a>, &[u8], &mut T) -> Option<()>,
+) -> Option<T> {
+    let mut c = Cursor { s: text, b: text.as_bytes(), i: 0 };
     c.ws();
     if c.peek()? != b'{' {
         return None;
     }
-    let mut input = ToolInput::default();
-    c.object(|c, key| {
-        match key {
-            b"skill" => input.skill = c.str_value()?,
-            b"name" => input.name = c.str_value()?,
-            b"subagent_type" => input.subagent_type = c.str_value()?,
-            _ => c.skip_value()?,
-        }
-        Some(())
-    })?;
+    let value = c.object_or_absent(field)??;
     c.ws();
-    (c.i == c.b.len()).then_some(input)
+    (c.i == c.b.len()).then_some(value)
+}
+
+fn record_field<'a>(c: &mut Cursor<'a>, key: &[u8], rec: &mut Record<'a>) -> Option<()> {
+    match key {
+        b"type" => rec.kind = c.str_value()?,
+        b"uuid" => rec.uuid = c.str_value()?,
+        b"parentUuid" => rec.parent_uuid = c.str_value()?,
+        b"sessionId" => rec.session_id = c.str_value()?,
+        b"timestamp" => rec.timestamp = c.str_value()?,
+        b"cwd" => rec.cwd = c.str_value()?,
+        b"isSidechain" => rec.is_sidechain = c.bool_value()?,
+        b"requestId" => rec.request_id = c.str_value()?,
+        b"tool_use_id" => rec.tool_use_id = c.str_value()?,
+        b"toolUseId" => rec.tool_use_id_camel = c.str_value()?,
+        b"is_error" => rec.is_error = c.true_value()?,
+        b"message" => rec.message = c.object_or_absent(message_field)?,
+        _ => c.skip_value()?,
+    }
+    Some(())
+}
+
+fn message_field<'a>(c: &mut Cursor<'a>, key: &[u8], msg: &mut Message<'a>) -> Option<()> {
+    match key {
+        b"id" => msg.id = c.str_value()?,
+        b"model" => msg.model = c.str_value()?,
+        b"content" => msg.content = c.content()?,
+        b"usage" => msg.usage = c.object_or_absent(usage_field)?,
+        _ => c.skip_value()?,
+    }
+    Some(())
+}
+
+fn usage_field(c: &mut Cursor<'_>, key: &[u8], usage: &mut Usage) -> Option<()> {
+    match key {
+        b"input_tokens" => usage.input_tokens = c.int_value()?,
+        b"output_tokens" => usage.output_tokens = c.int_value()?,
+        b"cache_read_input_tokens" => usage.cache_read_input_tokens = c.int_value()?,
+        b"cache_creation_input_tokens" => usage.cache_creation_input_tokens = c.int_value()?,
+        _ => c.skip_value()?,
+    }
+    Some(())
+}
+
+fn item_field<'a>(c: &mut Cursor<'a>, key: &[u8], item: &mut Item<'a>) -> Option<()> {
+    match key {
+        b"type" => item.kind = c.str_value()?,
+        b"id" => item.id = c.str_value()?,
+        b"name" => item.name = c.str_value()?,
+        b"tool_use_id" => item.tool_use_id = c.str_value()?,
+        b"is_error" => item.is_error = c.true_value()?,
+        b"text" => item.text = Some(c.raw_value()?),
+        b"input" => {
+            let raw = c.raw_value()?;
+            item.input = raw.starts_with('{').then_some(raw);
+        }
+        _ => c.skip_value()?,
+    }
+    Some(())
+}
+
+fn tool_input_field<'a>(c: &mut Cursor<'a>, key: &[u8], input: &mut ToolInput<'a>) -> Option<()> {
+    match key {
+        b"skill" => input.skill = c.str_value()?,
+        b"name" => input.name = c.str_value()?,
+        b"subagent_type" => input.subagent_type = c.str_value()?,
+        _ => c.skip_value()?,
+    }
+    Some(())
 }
 
 /// A JSON string's text (`raw` with its quotes) when it holds no escape, borrowed.
@@ -428,96 +471,63 @@ impl<'a> Cursor<'a> {
         self.s.get(start..self.i)
     }
 
-    fn message(&mut self) -> Option<Option<Message<'a>>> {
+    /// An object read field by field: `field(cursor, key, value)` with the cursor on each
+    /// value, which it must consume. Any other value is of the wrong type and absent.
+    fn object_or_absent<T: Default>(
+        &mut self,
+        field: impl Fn(&mut Self, &[u8], &mut T) -> Option<()>,
+    ) -> Option<Option<T>> {
         if self.peek()? != b'{' {
             return self.wrong_type().map(|()| None);
         }
-        let mut msg = Message::default();
-        self.object(|c, key| {
-            match key {
-                b"id" => msg.id = c.str_value()?,
-                b"model" => msg.model = c.str_value()?,
-                b"content" => msg.content = c.content()?,
-                b"usage" => msg.usage = c.usage()?,
-                _ => c.skip_value()?,
-            }
-            Some(())
-        })?;
-        Some(Some(msg))
+        let mut value = T::default();
+        self.object(|c, key| field(c, key, &mut value))?;
+        Some(Some(value))
     }
 
-    fn usage(&mut self) -> Option<Option<Usage>> {
-        if self.peek()? != b'{' {
-            return self.wrong_type().map(|()| None);
-        }
-        let mut usage = Usage::default();
-        self.object(|c, key| {
-            match key {
-                b"input_tokens" => usage.input_tokens = c.int_value()?,
-                b"output_tokens" => usage.output_tokens = c.int_value()?,
-                b"cache_read_input_tokens" => usage.cache_read_input_tokens = c.int_value()?,
-                b"cache_creation_input_tokens" => usage.cache_creation_input_tokens = c.int_value()?,
-                _ => c.skip_value()?,
-            }
-            Some(())
-        })?;
-        Some(Some(usage))
-    }
-
+    /// `content`: a string, or a list whose object elements are items (other elements are
+    /// dropped, as serde_json's reader drops them); anything else is absent.
     fn content(&mut self) -> Option<Content<'a>> {
         match self.peek()? {
             b'"' => self.decoded_string().map(Content::Text),
             b'[' => {
-                self.i += 1;
-                self.ws();
                 let mut items = Vec::new();
-                if self.peek()? == b']' {
-                    self.i += 1;
-                    return Some(Content::Items(items));
-                }
-                loop {
-                    if self.peek()? == b'{' {
-                        items.push(self.item()?);
-                    } else {
-                        self.wrong_type()?;
+                self.array(|c| {
+                    if let Some(item) = c.object_or_absent(item_field)? {
+                        items.push(item);
                     }
-                    self.ws();
-                    match self.peek()? {
-                        b',' => {
-                            self.i += 1;
-                            self.ws();
-                        }
-                        b']' => {
-                            self.i += 1;
-                            return Some(Content::Items(items));
-                        }
-                        _ => return None,
-                    }
-                }
+                    Some(())
+                })?;
+                Some(Content::Items(items))
             }
             _ => self.wrong_type().map(|()| Content::Absent),
         }
     }
 
-    fn item(&mut self) -> Option<Item<'a>> {
-        let mut item = Item::default();
-        self.object(|c, key| {
-            match key {
-                b"type" => item.kind = c.str_value()?,
-                b"id" => item.id = c.str_value()?,
-                b"name" => item.name = c.str_value()?,
-                b"tool_use_id" => item.tool_use_id = c.str_value()?,
-                b"is_error" => item.is_error = c.true_value()?,
-                b"text" => item.text = Some(c.raw_value()?),
-                b"input" => {
-                    let raw = c.raw_value()?;
-                    item.input = raw.starts_with('{').then_some(raw);
+    /// At a `[`: walks the array, calling `element(cursor)` with the cursor on each element;
+    /// `element` must consume it.
+    fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.i += 1;
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            element(self)?;
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
                 }
-                _ => c.skip_value()?,
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
             }
-            Some(())
-        })?;
-        Some(item)
+        }
     }
 }
 

@@ -3,18 +3,19 @@
 //!
 //! Most of a transcript's bytes sit in values the record never reads: tool outputs, file
 //! snapshots, progress payloads, assistant text. `serde_json` has to walk them a few bytes at a
-//! time. This reader validates them just as strictly but jumps from quote to quote with
-//! `memchr2` (SIMD), which is possible because a line it accepts holds no byte below 0x20:
-//! such a byte can then only be an error inside a string, and JSON's whitespace reduces to
-//! the space.
+//! time. This reader validates them just as strictly but crosses a string 16, then 64 bytes at
+//! a time: SSE2 compares (the `wide` crate, safe SIMD) mark its quotes, backslashes and bytes
+//! below 0x20, and only those marks are visited. Between tokens only the space is read as
+//! whitespace.
 //!
 //! The contract is one-sided. [`record`] returns `None` for anything it does not handle, and
-//! the caller then parses the line with `serde_json` as before: a control byte anywhere, a
-//! key with an escape, a kept string whose escapes `serde_json` refuses, a usage counter that
-//! is not a plain non-negative integer of at most 18 digits, nesting deeper than 256 levels,
-//! and every syntax error. So an accepted line is always valid JSON and its record equals
-//! `serde_json`'s field for field (the unit tests and the `differential` fuzz target check
-//! this); every other line keeps exactly its old result, malformed or not.
+//! the caller then parses the line with `serde_json` as before: a control byte in a string or
+//! between tokens (a tab, say), a key with an escape, a lone surrogate or a number beyond f64
+//! where `serde_json` reads a value, a usage counter that is not a plain non-negative integer
+//! of at most 18 digits, nesting deeper than 256 levels in a skipped value, and every syntax
+//! error. So an accepted line is always valid JSON and its record equals `serde_json`'s field
+//! for field (the unit tests and the `skim` fuzz target check this); every other line keeps
+//! exactly its old result, malformed or not.
 
 use std::borrow::Cow;
 
@@ -187,8 +188,8 @@ impl<'a> Cursor<'a> {
     /// checks them where it skips a string (a `\u` needs four hex digits; surrogates are not
     /// paired there); a byte below 0x20 is an error.
     ///
-    /// Works on 64-byte blocks: one pass makes bit masks of the quotes, backslashes and
-    /// control bytes, and only their set bits are visited.
+    /// Works on blocks of 16, then 64 bytes: one pass marks the quotes, backslashes and
+    /// control bytes of a block ([`block_stops`]), and only the marks are visited.
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         let b = self.b;
         let start = self.i + 1;
@@ -410,13 +411,7 @@ impl<'a> Cursor<'a> {
     fn wrong_type(&mut self) -> Option<()> {
         match self.peek()? {
             b'{' => self.object(|c, _| c.skip_value()),
-            b'"' => {
-                let (start, end, escaped) = self.string()?;
-                if escaped {
-                    serde_json::from_str::<String>(self.s.get(start - 1..end + 1)?).ok()?;
-                }
-                Some(())
-            }
+            b'"' => self.decoded_string().map(drop),
             b'-' | b'0'..=b'9' => {
                 let start = self.i;
                 (self.number()? && self.i - start <= 18).then_some(())

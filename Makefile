@@ -1,7 +1,7 @@
 # claude_usage: a DuckDB extension for Claude Code session transcripts.
 #
 #   make run      build, install the pinned DuckDB CLI, print an overview, open the shell
-#   make test     cargo test + the sqllogictest suite in pinned stock DuckDBs
+#   make test     cargo test, hostile files, the sqllogictest suite and the Python tests in pinned stock DuckDBs
 #   make release  build/release/claude_usage.duckdb_extension   (make debug: build/debug/)
 #   make conformance   compare with the reference oracle (needs ../shared)
 #   make bench / make fuzz / make test-large   slower targets, not part of make test
@@ -102,14 +102,13 @@ test-large: release venv
 # and skim (one line: the fast reader against serde_json). Seeds from test/data.
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-	python3 fuzz/seed_corpus.py
-	cargo +nightly fuzz run --fuzz-dir fuzz scan_bytes fuzz/corpus/scan_bytes -- \
-		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -dict=fuzz/scan_bytes.dict \
-		-timeout=30 -rss_limit_mb=4096 -print_final_stats=1
-	python3 fuzz/seed_corpus.py --lines --out fuzz/corpus/skim
-	cargo +nightly fuzz run --fuzz-dir fuzz skim fuzz/corpus/skim -- \
-		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -dict=fuzz/scan_bytes.dict \
-		-timeout=30 -rss_limit_mb=4096 -print_final_stats=1
+	python3 fuzz/seed_corpus.py --max-bytes $(FUZZ_MAX_LEN)
+	python3 fuzz/seed_corpus.py --max-bytes $(FUZZ_MAX_LEN) --lines --out fuzz/corpus/skim
+	for target in scan_bytes skim; do \
+		cargo +nightly fuzz run --fuzz-dir fuzz $$target fuzz/corpus/$$target -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -dict=fuzz/scan_bytes.dict \
+			-timeout=30 -rss_limit_mb=4096 -print_final_stats=1 || exit 1; \
+	done
 
 # The throughput and memory benchmark (minutes; writes BENCHMARKS.md); bench-quick: a 20 MB smoke run.
 bench: release venv

@@ -8,7 +8,7 @@ Steps: generate the corpus (bench/gen_corpus.py, seed 42) into bench/out/corpus 
 there; build the floor (bench/floor, cargo --release); copy the extension to bench/out/ext so a
 concurrent rebuild cannot change it mid-run; check that the SQL baselines, the floor and the
 reference count the same tool uses as the extension on a slice of the corpus; warm the page
-cache (cat); then every measurement, each in a fresh process (peak RSS from os.wait4), best of
+cache (cat); then every measurement, each in a fresh process (peak RSS: the child's VmHWM, else os.wait4), best of
 --reps, at 1 and 2 threads where the engine has threads. Before each measurement the script
 waits (up to --idle-wait seconds) for the machine to be idle, since other work on a 2-core box
 distorts timings.

@@ -44,12 +44,10 @@ class Shape:
         self.escapes = 0
         self.bad = 0
 
-    def add_file(self, path: str, max_lines: int | None) -> None:
+    def add_file(self, path: str) -> None:
         self.files += 1
         with open(path, "rb") as f:
-            for n, raw in enumerate(f):
-                if max_lines is not None and n >= max_lines:
-                    break
+            for raw in f:
                 raw = raw.strip()
                 if not raw:
                     continue
@@ -181,12 +179,12 @@ def main() -> None:
         step = len(files) / a.max_files
         files = [files[int(i * step)] for i in range(a.max_files)]
     for f in files:
-        corpus.add_file(f, None)
+        corpus.add_file(f)
     shapes = [corpus]
     if os.path.isdir(a.ref):
         ref = Shape("real")
         for f in jsonl_files(a.ref):
-            ref.add_file(f, None)
+            ref.add_file(f)
         shapes.append(ref)
     else:
         print(f"(no reference folder at {a.ref}: corpus only)", file=sys.stderr)

@@ -17,7 +17,7 @@ def main() -> int:
     repo = os.path.dirname(here)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(here, "corpus", "scan_bytes"))
-    ap.add_argument("--max-bytes", type=int, default=256 * 1024, help="skip larger files (libFuzzer -max_len)")
+    ap.add_argument("--max-bytes", type=int, default=256 * 1024, help="skip larger seeds (libFuzzer -max_len; make fuzz passes FUZZ_MAX_LEN)")
     ap.add_argument("--lines", action="store_true", help="one seed per line instead of per file")
     ap.add_argument("dirs", nargs="*", default=[os.path.join(repo, "test", "data")])
     args = ap.parse_args()
@@ -30,18 +30,18 @@ def main() -> int:
                 if not n.endswith(".jsonl") or os.path.islink(p) or not os.path.isfile(p):
                     continue
                 seen += 1
-                if os.path.getsize(p) > args.max_bytes:
-                    skipped += 1
-                    continue
                 with open(p, "rb") as f:
                     data = f.read()
                 for seed in data.split(b"\n") if args.lines else [data]:
+                    if len(seed) > args.max_bytes:
+                        skipped += 1
+                        continue
                     dst = os.path.join(args.out, hashlib.sha1(seed).hexdigest())
                     if seed and not os.path.exists(dst):
                         with open(dst, "wb") as f:
                             f.write(seed)
                         added += 1
-    print(f"seed_corpus: {seen} files seen, {added} added, {skipped} over {args.max_bytes} bytes skipped -> {args.out}")
+    print(f"seed_corpus: {seen} files seen, {added} added, {skipped} seeds over {args.max_bytes} bytes skipped -> {args.out}")
     return 0
 
 

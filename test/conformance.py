@@ -59,6 +59,36 @@ def oracle_by_file(rows: list[dict], key=lambda filename: filename):
     return events, summary, failed
 
 
+def select_sql(func: str, columns: list[str], options: str = "") -> str:
+    """`SELECT filename, <columns> FROM func(?<options>)`, times as text the way the oracle prints them."""
+    exprs = ["filename"] + [
+        f"strftime({c}, '%Y-%m-%d %H:%M:%S.%f') AS {c}" if c in TIME_COLUMNS else c for c in columns
+    ]
+    return f"SELECT {', '.join(exprs)} FROM {func}(?{options})"
+
+
+def event_key(row: dict) -> tuple:
+    """An event row as the tuple the oracle's events are counted by."""
+    return tuple(row[c] for c in EVENT_COLUMNS)
+
+
+def diff_events(exp: collections.Counter, act: collections.Counter) -> list[str]:
+    """Per column, the values one side has more of than the other."""
+    out = []
+    for i, col in enumerate(EVENT_COLUMNS):
+        ce = collections.Counter(t[i] for t in exp.elements())
+        ca = collections.Counter(t[i] for t in act.elements())
+        if ce != ca:
+            out.append(f"{col}: missing {dict(ce - ca)} extra {dict(ca - ce)}")
+    return out or [f"{sum(exp.values())} vs {sum(act.values())} events"]
+
+
+def diff_summary(exp: dict | None, act: dict | None) -> list[str]:
+    if exp is None or act is None:
+        return [f"expected {exp!r} got {act!r}"]
+    return [f"{c}: expected {exp.get(c)!r} got {act.get(c)!r}" for c in SUMMARY_COLUMNS if exp.get(c) != act.get(c)]
+
+
 def extension_rows(ext: str, files: list[str]):
     import duckdb
 
@@ -66,10 +96,7 @@ def extension_rows(ext: str, files: list[str]):
     con.execute(f"LOAD '{ext}'")
 
     def select(func: str, columns: list[str]) -> list[dict]:
-        exprs = ["filename"] + [
-            f"strftime({c}, '%Y-%m-%d %H:%M:%S.%f') AS {c}" if c in TIME_COLUMNS else c for c in columns
-        ]
-        rel = con.sql(f"SELECT {', '.join(exprs)} FROM {func}(?)", params=[files])
+        rel = con.sql(select_sql(func, columns), params=[files])
         names = [d[0] for d in rel.description]
         return [dict(zip(names, row)) for row in rel.fetchall()]
 
@@ -104,7 +131,7 @@ def main() -> int:
     events, summaries = extension_rows(os.path.abspath(args.extension), files)
     actual_events: dict[str, collections.Counter] = {f: collections.Counter() for f in files}
     for row in events:
-        actual_events[row["filename"]][tuple(row[c] for c in EVENT_COLUMNS)] += 1
+        actual_events[row["filename"]][event_key(row)] += 1
     actual_summary = {row["filename"]: {c: row[c] for c in SUMMARY_COLUMNS} for row in summaries}
 
     comparable = [f for f in files if f not in reference_failed]
@@ -115,21 +142,15 @@ def main() -> int:
             events_exact += 1
         else:
             print(f"DIFF events {f}")
-            for i, col in enumerate(EVENT_COLUMNS):
-                ce = collections.Counter(t[i] for t in exp.elements())
-                ca = collections.Counter(t[i] for t in act.elements())
-                if ce != ca:
-                    print(f"  {col}: expected {dict(ce - ca)} extra {dict(ca - ce)}")
+            for line in diff_events(exp, act):
+                print(f"  {line}")
         es, as_ = expected_summary.get(f), actual_summary.get(f)
         if es == as_:
             summaries_exact += 1
         else:
             print(f"DIFF summary {f}")
-            for col in SUMMARY_COLUMNS:
-                e = es.get(col) if es else None
-                a = as_.get(col) if as_ else None
-                if e != a:
-                    print(f"  {col}: expected {e!r} got {a!r}")
+            for line in diff_summary(es, as_):
+                print(f"  {line}")
     for f, err in reference_failed.items():
         got = sum(actual_events[f].values())
         print(f"reference cannot read {f} ({err}); the extension read it: {got} events")

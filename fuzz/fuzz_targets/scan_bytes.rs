@@ -42,11 +42,10 @@ enum Kind {
     Other,
 }
 
-struct Line<'a> {
+struct Line {
     number: u64,
     verdict: Verdict,
     value: Option<Value>,
-    _text: &'a [u8],
 }
 
 fn judge(line: &[u8]) -> (Verdict, Option<Value>) {
@@ -98,7 +97,7 @@ fn check(data: &[u8]) {
         .filter(|(_, l)| !l.is_empty())
         .map(|(number, text)| {
             let (verdict, value) = judge(text);
-            Line { number, verdict, value, _text: text }
+            Line { number, verdict, value }
         })
         .collect();
     assert_eq!(s.lines, lines.len() as i64, "non-blank lines");

@@ -147,7 +147,7 @@ impl WorkQueue {
                 std::fs::metadata(path).ok().filter(|m| m.is_file()).map_or(0, |m| m.len())
             };
             file_bytes.push(size);
-            if size <= part_bytes + part_bytes / 2 {
+            if size <= part_bytes.saturating_add(part_bytes / 2) {
                 units.push(Unit { file, range: Range::WHOLE, part: 0, parts: 1, bytes: size });
                 continue;
             }
@@ -176,11 +176,7 @@ impl WorkQueue {
                 Assembled::Complete(scanner) => Some(*scanner),
             }
         };
-        let output = match scanner {
-            Some(scanner) => Some(reader.finish(unit.file, scanner)?),
-            None => None,
-        };
-        Ok(Some((unit.file, output)))
+        Ok(Some((unit.file, scanner.map(SessionScanner::finish))))
     }
 
     /// Stores one part; the thread that brings the last part gets the merged scanner.
@@ -285,24 +281,6 @@ impl Shared {
         Some(i)
     }
 
-    /// A reader of this scan's files through `fs`.
-    fn reader<'a>(
-        &'a self,
-        fs: &'a FileSystem,
-        lines: &'a mut LineReader,
-        cancel: Option<&'a AtomicBool>,
-    ) -> FileReader<'a> {
-        FileReader {
-            function: self.function,
-            fs,
-            lines,
-            files: &self.files,
-            needs: self.needs,
-            ignore_errors: self.ignore_errors,
-            cancel,
-        }
-    }
-
     fn exhausted(&self, board: &Board) -> bool {
         board.next_unit >= self.queue.units.len()
     }
@@ -354,9 +332,8 @@ impl Shared {
     /// A helper thread: reads units ahead of the consumers until the work runs out, the scan
     /// is dropped, or DuckDB itself runs enough threads.
     fn help(&self, fs: FileSystem) {
-        let _slot = ReaderSlot;
         let mut lines = LineReader::default();
-        let mut reader = self.reader(&fs, &mut lines, Some(&self.cancel));
+        let mut reader = FileReader { shared: self, fs: &fs, lines: &mut lines };
         loop {
             let mut board = self.lock();
             let unit = loop {
@@ -388,24 +365,28 @@ impl Shared {
 /// once must not multiply them: together they stay within one query's `threads` less one.
 static READERS: AtomicUsize = AtomicUsize::new(0);
 
-/// Reserves up to `want` reader threads while the process runs fewer than `cap`; returns how
-/// many were reserved (each is given back by dropping a [`ReaderSlot`]).
-fn reserve_readers(want: usize, cap: usize) -> usize {
+/// Reserves up to `want` reader threads while the process runs fewer than `cap`: one
+/// [`ReaderSlot`] each.
+fn reserve_readers(want: usize, cap: usize) -> Vec<ReaderSlot> {
     let mut running = READERS.load(Ordering::Relaxed);
     loop {
         let n = want.min(cap.saturating_sub(running));
         if n == 0 {
-            return 0;
+            return Vec::new();
         }
         match READERS.compare_exchange_weak(running, running + n, Ordering::AcqRel, Ordering::Relaxed) {
-            Ok(_) => return n,
+            Ok(_) => return (0..n).map(|_| ReaderSlot { _reserved: () }).collect(),
             Err(now) => running = now,
         }
     }
 }
 
-/// One reserved reader thread; dropping it (when the thread ends, however) gives it back.
-struct ReaderSlot;
+/// One reserved reader thread, made only by [`reserve_readers`]. It moves into the thread
+/// it was reserved for; dropping it gives it back, whether the thread ended (however) or
+/// never started.
+struct ReaderSlot {
+    _reserved: (),
+}
 
 impl Drop for ReaderSlot {
     fn drop(&mut self) {
@@ -438,7 +419,8 @@ impl Scan {
             needs,
             ignore_errors: bind.ignore_errors,
             threads,
-            window_bytes: bytes_setting("CLAUDE_USAGE_READ_AHEAD_BYTES", READ_AHEAD_BYTES) * threads as u64,
+            window_bytes: bytes_setting("CLAUDE_USAGE_READ_AHEAD_BYTES", READ_AHEAD_BYTES)
+                .saturating_mul(threads as u64),
             board: Mutex::new(Board {
                 next_unit: 0,
                 done: BTreeMap::new(),
@@ -469,12 +451,12 @@ impl Scan {
         bind: &ScanBind,
     ) -> Result<Option<(usize, SessionOutput)>, String> {
         let shared = &*self.shared;
-        if local.fs.is_none() {
+        let first_call = local.fs.is_none();
+        if first_call {
             local.fs = Some(bind.file_system()?);
         }
         let mut board = shared.lock();
-        if !local.registered {
-            local.registered = true;
+        if first_call {
             board.consumers += 1;
         }
         loop {
@@ -492,19 +474,22 @@ impl Scan {
             if let Some(i) = shared.take(&mut board) {
                 local.taken += 1;
                 let spawn = local.taken == 2 && !board.spawned && shared.threads > board.consumers;
-                let helpers =
-                    if spawn { reserve_readers(shared.threads - board.consumers, shared.threads - 1) } else { 0 };
+                let slots = if spawn {
+                    reserve_readers(shared.threads - board.consumers, shared.threads - 1)
+                } else {
+                    Vec::new()
+                };
                 if spawn {
                     board.spawned = true;
-                    board.helpers += helpers;
+                    board.helpers += slots.len();
                 }
                 drop(board);
-                if helpers > 0 {
+                if !slots.is_empty() {
                     // Unit `i` is taken: nothing may unwind before `work` records it.
-                    let _ = catch_unwind(AssertUnwindSafe(|| self.spawn(helpers, bind)));
+                    let _ = catch_unwind(AssertUnwindSafe(|| self.spawn(slots, bind)));
                 }
                 let fs = local.fs.as_ref().expect("file system was just created");
-                shared.work(i, &mut shared.reader(fs, &mut local.lines, None));
+                shared.work(i, &mut FileReader { shared, fs, lines: &mut local.lines });
                 board = shared.lock();
                 continue;
             }
@@ -515,18 +500,24 @@ impl Scan {
         }
     }
 
-    /// Starts `n` helper threads (fewer if the system refuses threads).
-    fn spawn(&self, n: usize, bind: &ScanBind) {
+    /// Starts a helper thread per slot (fewer if the system refuses threads; a slot not used
+    /// is given back as it drops).
+    fn spawn(&self, slots: Vec<ReaderSlot>, bind: &ScanBind) {
         let mut handles = self.helpers.lock().unwrap_or_else(|e| e.into_inner());
-        for _ in 0..n {
+        for slot in slots {
             let started = bind.file_system().ok().and_then(|fs| {
                 let shared = Arc::clone(&self.shared);
-                std::thread::Builder::new().name("claude_usage reader".into()).spawn(move || shared.help(fs)).ok()
+                std::thread::Builder::new()
+                    .name("claude_usage reader".into())
+                    .spawn(move || {
+                        let _slot = slot;
+                        shared.help(fs)
+                    })
+                    .ok()
             });
             match started {
                 Some(handle) => handles.push(handle),
                 None => {
-                    drop(ReaderSlot);
                     self.shared.lock().helpers -= 1;
                     self.shared.changed.notify_all();
                 }
@@ -558,7 +549,6 @@ impl Drop for Scan {
 pub struct ThreadReader {
     fs: Option<FileSystem>,
     lines: LineReader,
-    registered: bool,
     taken: usize,
 }
 
@@ -577,25 +567,20 @@ impl<R: Read> Read for Cancellable<'_, R> {
     }
 }
 
-/// One thread's means to read: DuckDB's file system, a reusable line buffer, and what the
-/// scan wants.
+/// One thread's means to read the scan's files: DuckDB's file system and a reusable line
+/// buffer.
 struct FileReader<'a> {
-    function: &'static str,
+    shared: &'a Shared,
     fs: &'a FileSystem,
     lines: &'a mut LineReader,
-    files: &'a [String],
-    needs: Needs,
-    ignore_errors: bool,
-    /// Helpers stop reading when the scan is dropped.
-    cancel: Option<&'a AtomicBool>,
 }
 
 impl FileReader<'_> {
     fn unreadable<T>(&self, path: &str, why: String) -> Result<Option<T>, String> {
-        if self.ignore_errors {
+        if self.shared.ignore_errors {
             Ok(None)
         } else {
-            Err(format!("{}: cannot read \"{path}\": {why}", self.function))
+            Err(format!("{}: cannot read \"{path}\": {why}", self.shared.function))
         }
     }
 
@@ -603,7 +588,7 @@ impl FileReader<'_> {
     /// `Ok(None)`: unreadable and skipped. Errors name the function, the file and, for a
     /// failure inside the file, the line.
     fn read(&mut self, file: usize, range: Range) -> Result<Option<(SessionScanner, u64)>, String> {
-        let path = self.files[file].as_str();
+        let path = self.shared.files[file].as_str();
         if !paths::is_remote(path) {
             // A FIFO or a device would block or never end: only regular files are read.
             match std::fs::metadata(path) {
@@ -622,10 +607,10 @@ impl FileReader<'_> {
                 return self.unreadable(path, e);
             }
         }
-        static NEVER: AtomicBool = AtomicBool::new(false);
-        let cancel = self.cancel.unwrap_or(&NEVER);
+        // Set only when the scan is dropped: then a helper stops within one buffer.
+        let cancel = &self.shared.cancel;
         let line = Cell::new(0u64);
-        let needs = self.needs;
+        let needs = self.shared.needs;
         let lines = &mut *self.lines;
         let result = catch_unwind(AssertUnwindSafe(|| {
             let mut scanner = SessionScanner::new(paths::stem(path), needs);
@@ -647,22 +632,10 @@ impl FileReader<'_> {
                 };
                 Err(format!(
                     "{}: internal error reading \"{path}\"{at}: {}",
-                    self.function,
+                    self.shared.function,
                     panic_message(payload.as_ref())
                 ))
             }
         }
-    }
-
-    /// Resolves a complete file's scanner into its events and summary.
-    fn finish(&self, file: usize, scanner: SessionScanner) -> Result<SessionOutput, String> {
-        catch_unwind(AssertUnwindSafe(|| scanner.finish())).map_err(|payload| {
-            format!(
-                "{}: internal error finishing \"{}\": {}",
-                self.function,
-                self.files[file],
-                panic_message(payload.as_ref())
-            )
-        })
     }
 }

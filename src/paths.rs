@@ -279,11 +279,8 @@ impl AccessPolicy {
             return true;
         }
         let lexical = normalize(path);
-        let real = match fs::canonicalize(path) {
-            Ok(r) => r.to_string_lossy().into_owned(),
-            // A file that cannot be resolved is judged on its text; opening it fails anyway.
-            Err(_) => lexical.clone(),
-        };
+        // A file that cannot be resolved is judged on its text; opening it fails anyway.
+        let real = fs::canonicalize(path).ok().map(|r| r.to_string_lossy().into_owned());
         let inside = |candidate: &str| {
             self.allowed_paths.iter().chain(&self.real_paths).any(|p| p == candidate)
                 || self
@@ -292,7 +289,7 @@ impl AccessPolicy {
                     .chain(&self.real_directories)
                     .any(|d| candidate.starts_with(d.as_str()))
         };
-        inside(&lexical) && inside(&real)
+        inside(&lexical) && real.is_none_or(|real| real == lexical || inside(&real))
     }
 }
 

@@ -125,9 +125,10 @@ pub struct Classified<'a> {
 }
 
 /// Classifies a tool use by its name: `Skill` (skill from input `skill` or `name`),
-/// `Task`/`Agent` (subagent type from input, defaulting to the tool name), `mcp__*`, or a
-/// plain tool use.
-pub fn classify<'a>(name: &str, item: &Item<'a>) -> Classified<'a> {
+/// `Task`/`Agent` (subagent type from input, defaulting to the tool name, read only when
+/// `with_subagent_type`: a summary does not need it, and the input is a long prompt),
+/// `mcp__*`, or a plain tool use.
+pub fn classify<'a>(name: &str, item: &Item<'a>, with_subagent_type: bool) -> Classified<'a> {
     let non_empty = |s: Option<std::borrow::Cow<'a, str>>| s.filter(|s| !s.is_empty());
     match name {
         "Skill" => {
@@ -138,14 +139,14 @@ pub fn classify<'a>(name: &str, item: &Item<'a>) -> Classified<'a> {
                 subagent_type: None,
             }
         }
-        "Task" | "Agent" => {
-            let input = item.input.map(ToolInput::parse).unwrap_or_default();
-            Classified {
-                event_type: EventType::Subagent,
-                skill_name: None,
-                subagent_type: Some(non_empty(input.subagent_type).unwrap_or_else(|| name.to_owned().into())),
-            }
-        }
+        "Task" | "Agent" => Classified {
+            event_type: EventType::Subagent,
+            skill_name: None,
+            subagent_type: with_subagent_type.then(|| {
+                let input = item.input.map(ToolInput::parse).unwrap_or_default();
+                non_empty(input.subagent_type).unwrap_or_else(|| name.to_owned().into())
+            }),
+        },
         _ if name.starts_with("mcp__") => {
             Classified { event_type: EventType::McpCall, skill_name: None, subagent_type: None }
         }
@@ -224,13 +225,17 @@ mod tests {
         )
         .unwrap();
         let Some(Content::Items(items)) = rec.message.as_ref().map(|m| &m.content) else { panic!() };
-        let c = classify("Skill", &items[0]);
+        let c = classify("Skill", &items[0], true);
         assert_eq!((c.event_type, c.skill_name.as_deref()), (EventType::ToolUse, Some("n")));
-        let c = classify("Task", &items[1]);
+        let c = classify("Task", &items[1], true);
         assert_eq!((c.event_type, c.subagent_type.as_deref()), (EventType::Subagent, Some("Task")));
-        let c = classify("Agent", &items[2]);
+        let c = classify("Agent", &items[2], true);
         assert_eq!(c.subagent_type.as_deref(), Some("rev"));
-        assert_eq!(classify("mcp__gh__x", &items[0]).event_type, EventType::McpCall);
-        assert_eq!(classify("Bash", &items[0]).event_type, EventType::ToolUse);
+        let c = classify("Agent", &items[2], false);
+        assert_eq!((c.event_type, c.subagent_type), (EventType::Subagent, None));
+        let c = classify("Skill", &items[0], false);
+        assert_eq!(c.skill_name.as_deref(), Some("n"));
+        assert_eq!(classify("mcp__gh__x", &items[0], true).event_type, EventType::McpCall);
+        assert_eq!(classify("Bash", &items[0], true).event_type, EventType::ToolUse);
     }
 }

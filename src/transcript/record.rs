@@ -88,8 +88,8 @@ impl<'a> Item<'a> {
         if let Some(plain) = skim::plain_string(raw) {
             return Some(Cow::Borrowed(plain));
         }
-        match serde_json::from_str::<LenientStr<'a>>(raw) {
-            Ok(s) => s.0,
+        match serde_json::from_str::<String>(raw) {
+            Ok(s) => Some(Cow::Owned(s)),
             // A lone surrogate escape: decode a repaired copy (see [`repair`]).
             Err(e) if is_repairable(&e.to_string()) => {
                 serde_json::from_str::<String>(&repair(raw.as_bytes())?).ok().map(Cow::Owned)
@@ -285,39 +285,9 @@ pub fn repair(line: &[u8]) -> Option<String> {
     String::from_utf8(buf).ok()
 }
 
-/// The JSON number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+/// True when `t` is exactly one JSON number ([`skim::number_end`]'s grammar).
 fn is_json_number(t: &[u8]) -> bool {
-    let digits = |t: &[u8], i: &mut usize| {
-        let start = *i;
-        while *i < t.len() && t[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i > start
-    };
-    let mut i = usize::from(t.first() == Some(&b'-'));
-    match t.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            digits(t, &mut i);
-        }
-        _ => return false,
-    }
-    if t.get(i) == Some(&b'.') {
-        i += 1;
-        if !digits(t, &mut i) {
-            return false;
-        }
-    }
-    if matches!(t.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(t.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if !digits(t, &mut i) {
-            return false;
-        }
-    }
-    i == t.len()
+    skim::number_end(t, 0).is_some_and(|(end, _)| end == t.len())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -197,7 +197,7 @@ impl SessionScanner {
         let mut line_fields: Option<LineFields> = None;
         for item in items.iter().filter(|i| i.kind.as_deref() == Some("tool_use")) {
             let name = item.name.as_deref().unwrap_or("");
-            let class = classify(name, item);
+            let class = classify(name, item, self.needs.events);
             let tool_id = item.id.as_deref().filter(|s| !s.is_empty());
             if self.needs.summary {
                 let tool = Some(name).filter(|n| !n.is_empty());
@@ -240,24 +240,23 @@ impl SessionScanner {
     }
 
     fn command_events(&mut self, line_number: u64, rec: &Record<'_>) {
-        if !self.needs.events {
-            // Only counted: no names to keep.
-            let mut n = 0;
-            for text in user_texts(rec) {
-                slash_commands(&text, |_| n += 1);
-            }
-            self.tally.by_type[EventType::SlashCommand as usize] += n;
-            return;
-        }
+        // Names are kept only for events; the summary only counts them.
+        let keep = self.needs.events;
+        let mut count = 0;
         let mut names: Vec<String> = Vec::new();
         for text in user_texts(rec) {
-            slash_commands(&text, |n| names.push(n.to_owned()));
+            slash_commands(&text, |n| {
+                count += 1;
+                if keep {
+                    names.push(n.to_owned());
+                }
+            });
+        }
+        if self.needs.summary {
+            self.tally.by_type[EventType::SlashCommand as usize] += count;
         }
         if names.is_empty() {
             return;
-        }
-        if self.needs.summary {
-            self.tally.by_type[EventType::SlashCommand as usize] += names.len() as i64;
         }
         let uuid: Option<Arc<str>> = rec.uuid.as_deref().map(Arc::from);
         let parent: Option<Arc<str>> = rec.parent_uuid.as_deref().map(Arc::from);
@@ -401,9 +400,7 @@ impl Tally {
     }
 
     fn merge(&mut self, later: Tally) {
-        for (a, b) in self.by_type.iter_mut().zip(later.by_type) {
-            *a += b;
-        }
+        add_into(&mut self.by_type, &later.by_type);
         self.skill_invocations += later.skill_invocations;
         self.tools.extend(later.tools);
         self.skills.extend(later.skills);

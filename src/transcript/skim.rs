@@ -46,7 +46,8 @@ fn whole_object<'a, T: Default>(
     if c.peek()? != b'{' {
         return None;
     }
-    let value = c.object_or_absent(field)??;
+    let mut value = T::default();
+    c.object(|c, key| field(c, key, &mut value))?;
     c.ws();
     (c.i == c.b.len()).then_some(value)
 }
@@ -117,6 +118,45 @@ fn tool_input_field<'a>(c: &mut Cursor<'a>, key: &[u8], input: &mut ToolInput<'a
         _ => c.skip_value()?,
     }
     Some(())
+}
+
+/// Where the JSON number starting at `at` ends, and whether it is a plain integer; `None`
+/// when the text there is not a number by the grammar
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?` (what follows it is not looked at).
+pub fn number_end(b: &[u8], at: usize) -> Option<(usize, bool)> {
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while matches!(b.get(*i), Some(b'0'..=b'9')) {
+            *i += 1;
+        }
+        *i > start
+    };
+    let mut i = at;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i)? {
+        b'0' => i += 1,
+        b'1'..=b'9' => {
+            digits(&mut i);
+        }
+        _ => return None,
+    }
+    let mut integer = true;
+    if b.get(i) == Some(&b'.') {
+        integer = false;
+        i += 1;
+        digits(&mut i).then_some(())?;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        integer = false;
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        digits(&mut i).then_some(())?;
+    }
+    Some((i, integer))
 }
 
 /// A JSON string's text (`raw` with its quotes) when it holds no escape, borrowed.
@@ -237,41 +277,17 @@ impl<'a> Cursor<'a> {
 
     /// A number, checked against the JSON grammar; returns whether it is a plain integer.
     fn number(&mut self) -> Option<bool> {
-        let b = self.b;
-        let mut i = self.i;
-        let digits = |i: &mut usize| {
-            let start = *i;
-            while matches!(b.get(*i), Some(b'0'..=b'9')) {
-                *i += 1;
-            }
-            *i > start
-        };
-        if b.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        match b.get(i)? {
-            b'0' => i += 1,
-            b'1'..=b'9' => {
-                digits(&mut i);
-            }
-            _ => return None,
-        }
-        let mut integer = true;
-        if b.get(i) == Some(&b'.') {
-            integer = false;
-            i += 1;
-            digits(&mut i).then_some(())?;
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            integer = false;
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            digits(&mut i).then_some(())?;
-        }
-        self.i = i;
+        let (end, integer) = number_end(self.b, self.i)?;
+        self.i = end;
         Some(integer)
+    }
+
+    /// A number that is a plain integer of at most 18 characters (it fits an `i64`), as text;
+    /// `None` for any other number, which is left to `serde_json` (its rules for them, `-0`
+    /// is a float and `1e400` an error where a value is read, are not worth copying).
+    fn short_integer(&mut self) -> Option<&'a str> {
+        let start = self.i;
+        (self.number()? && self.i - start <= 18).then(|| self.s.get(start..self.i))?
     }
 
     /// Skips one value, validating it, without recursion.
@@ -412,10 +428,7 @@ impl<'a> Cursor<'a> {
         match self.peek()? {
             b'{' => self.object(|c, _| c.skip_value()),
             b'"' => self.decoded_string().map(drop),
-            b'-' | b'0'..=b'9' => {
-                let start = self.i;
-                (self.number()? && self.i - start <= 18).then_some(())
-            }
+            b'-' | b'0'..=b'9' => self.short_integer().map(drop),
             _ => self.skip_value(),
         }
     }
@@ -447,14 +460,8 @@ impl<'a> Cursor<'a> {
     /// rules for them (`-0` is a float, `1e400` is an error) are not worth copying.
     fn int_value(&mut self) -> Option<Option<i64>> {
         match self.peek()? {
-            b'0'..=b'9' => {
-                let start = self.i;
-                if !self.number()? || self.i - start > 18 {
-                    return None;
-                }
-                self.s.get(start..self.i)?.parse().ok().map(Some)
-            }
-            b'-' => None,
+            b'0'..=b'9' => self.short_integer()?.parse().ok().map(Some),
+            b'-' => None, // negative: left to serde_json (see `short_integer`)
             _ => self.wrong_type().map(|()| None),
         }
     }

@@ -126,7 +126,6 @@ impl MessageTokens {
     }
 }
 
-/// Keeps the larger of each pair (a key's counters start at 0, as in the reference's oracle).
 /// Adds `values` into `sums`, saturating at the `i64` bounds.
 pub fn add_into(sums: &mut Tokens, values: &Tokens) {
     for (s, v) in sums.iter_mut().zip(values) {
@@ -134,6 +133,7 @@ pub fn add_into(sums: &mut Tokens, values: &Tokens) {
     }
 }
 
+/// Keeps the larger of each pair (a key's counters start at 0, as in the reference's oracle).
 fn max_into(best: &mut Tokens, values: &Tokens) {
     for (b, v) in best.iter_mut().zip(values) {
         *b = (*b).max(*v);

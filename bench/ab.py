@@ -22,9 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 sys.path.insert(0, HERE)
-from run import ext_queries  # noqa: E402  (the queries make bench measures)
+from run import ext_queries, sql_list  # noqa: E402  (the queries make bench measures)
 
-QUERIES = ext_queries("{g}")
+QUERY_NAMES = sorted(ext_queries("''"))
 
 
 def run(ext: str, threads: int, sql: str) -> float:
@@ -41,14 +41,15 @@ def main() -> int:
     ap.add_argument("--b", required=True, help="extension B")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--rounds", type=int, default=4)
-    ap.add_argument("--queries", nargs="+", default=["agg", "star", "summary"], choices=sorted(QUERIES))
+    ap.add_argument("--queries", nargs="+", default=["agg", "star", "summary"], choices=QUERY_NAMES)
     ap.add_argument("--glob", default=os.path.join(ROOT, "bench", "out", "corpus", "**", "*.jsonl"))
     args = ap.parse_args()
     for ext in (args.a, args.b):
         if os.path.basename(ext) != "claude_usage.duckdb_extension":
             ap.error(f"{ext}: the file must be named claude_usage.duckdb_extension")
+    queries = ext_queries(sql_list([args.glob]))
     for q in args.queries:
-        sql = QUERIES[q].replace("{g}", "'" + args.glob.replace("'", "''") + "'")
+        sql = queries[q]
         for t in args.threads:
             a, b = [], []
             for i in range(args.rounds):

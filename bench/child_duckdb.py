@@ -13,28 +13,6 @@ import json
 import resource
 import time
 
-import duckdb
-
-ap = argparse.ArgumentParser()
-ap.add_argument("--threads", type=int, required=True)
-ap.add_argument("--ext")
-ap.add_argument("--sql", required=True)
-ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a setting to SET before the query")
-a = ap.parse_args()
-con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
-if a.ext:
-    con.execute(f"LOAD '{a.ext}'")
-con.execute(f"SET threads = {a.threads}")
-for setting in a.set:
-    name, value = setting.split("=", 1)
-    con.execute(f"SET {name} = {value}")
-r0 = resource.getrusage(resource.RUSAGE_SELF)
-t0 = time.perf_counter()
-rows = con.execute(a.sql).fetchall()
-dt = time.perf_counter() - t0
-r1 = resource.getrusage(resource.RUSAGE_SELF)
-cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-
 
 def hwm() -> int:
     """This process's peak RSS in bytes (VmHWM; unlike ru_maxrss, not inherited from the parent)."""
@@ -45,5 +23,36 @@ def hwm() -> int:
     return 0
 
 
-print(json.dumps({"seconds": dt, "cpu": cpu, "rows": len(rows), "first": [str(v) for v in rows[0]] if rows else None,
-                  "hwm": hwm()}))
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far (all threads)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def main() -> None:
+    import duckdb
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--ext")
+    ap.add_argument("--sql", required=True)
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a setting to SET before the query")
+    a = ap.parse_args()
+    con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+    if a.ext:
+        con.execute(f"LOAD '{a.ext}'")
+    con.execute(f"SET threads = {a.threads}")
+    for setting in a.set:
+        name, value = setting.split("=", 1)
+        con.execute(f"SET {name} = {value}")
+    c0 = cpu_seconds()
+    t0 = time.perf_counter()
+    rows = con.execute(a.sql).fetchall()
+    dt = time.perf_counter() - t0
+    cpu = cpu_seconds() - c0
+    print(json.dumps({"seconds": dt, "cpu": cpu, "rows": len(rows),
+                      "first": [str(v) for v in rows[0]] if rows else None, "hwm": hwm()}))
+
+
+if __name__ == "__main__":
+    main()

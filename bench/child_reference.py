@@ -11,9 +11,10 @@ json.loads each (skipping undecodable lines), then the reference's iter_events +
 import argparse
 import json
 import os
-import resource
 import sys
 import time
+
+from child_duckdb import cpu_seconds, hwm  # the same measures as the DuckDB children
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--shared", required=True)
@@ -29,7 +30,7 @@ for p in a.paths:
     else:
         files.append(p)
 
-r0 = resource.getrusage(resource.RUSAGE_SELF)
+c0 = cpu_seconds()
 t0 = time.perf_counter()
 events = tool_events = tool_errors = lines = 0
 tools = set()
@@ -58,12 +59,6 @@ for path in files:
             if e["tool_name"]:
                 tools.add(e["tool_name"])
 dt = time.perf_counter() - t0
-r1 = resource.getrusage(resource.RUSAGE_SELF)
-cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-hwm = 0
-with open("/proc/self/status") as f:
-    for line in f:
-        if line.startswith("VmHWM:"):
-            hwm = int(line.split()[1]) * 1024
-print(json.dumps({"hwm": hwm, "cpu": cpu, "seconds": dt, "events": events, "tool_events": tool_events, "tool_errors": tool_errors,
+cpu = cpu_seconds() - c0
+print(json.dumps({"hwm": hwm(), "cpu": cpu, "seconds": dt, "events": events, "tool_events": tool_events, "tool_errors": tool_errors,
                   "distinct_tools": len(tools), "files": len(files), "lines": lines}))

@@ -596,12 +596,14 @@ def write_markdown(path: str, res: dict, shape: str, a) -> None:
     def verdict(ok):
         return "pass" if ok else "**miss**"
 
-    def median_ratio(num, den):
-        """The same ratio from the medians of the repetitions (less sensitive to one lucky run)."""
+    def median_ratio(num, den, lead="; "):
+        """The same ratio from the medians of the repetitions (less sensitive to one lucky run):
+        `<lead>median of N: R.RRx`, closed by `)` when `lead` opens a bracket; "" without repetitions."""
         a, b = num.get("all_seconds") or [], den.get("all_seconds") or []
         if len(a) < 2 or len(b) < 2:
             return ""
-        return f"; median of {min(len(a), len(b))}: {statistics.median(a) / statistics.median(b):.2f}x"
+        close = ")" if lead.endswith("(") else ""
+        return f"{lead}median of {min(len(a), len(b))}: {statistics.median(a) / statistics.median(b):.2f}x{close}"
 
     for q in ("star", "summary", "agg"):
         for t in (1, 2):
@@ -610,7 +612,7 @@ def write_markdown(path: str, res: dict, shape: str, a) -> None:
                 ratio = floor[t]["seconds"] / r["seconds"]
                 cpu_ratio = (f" (CPU time: {floor[t]['cpu'] / r['cpu']:.2f}x)"
                              if r.get("cpu") and floor[t].get("cpu") else "")
-                cpu_ratio += median_ratio(floor[t], r).replace("; ", " (", 1) + ")" if median_ratio(floor[t], r) else ""
+                cpu_ratio += median_ratio(floor[t], r, " (")
                 lines.append(f"| {labels[q]} >= 0.7x floor, {t} thread(s) (stretch 1.0x) | {ratio:.2f}x{cpu_ratio} | "
                              f"{verdict(ratio >= 0.7)}{' (stretch met)' if ratio >= 1.0 else ''} |")
     if ref:
@@ -632,18 +634,18 @@ def write_markdown(path: str, res: dict, shape: str, a) -> None:
         r1, r2 = find(q, "claude_usage", 1), find(q, "claude_usage", 2)
         if r1 and r2:
             ratio = r1["seconds"] / r2["seconds"]
-            lines.append(f"| {labels[q]}: 2 threads >= 1.7x 1 thread | {ratio:.2f}x{median_ratio(r1, r2).replace('; ', ' (', 1)}"
-                         f"{')' if median_ratio(r1, r2) else ''} | {verdict(ratio >= 1.7)} |")
+            lines.append(f"| {labels[q]}: 2 threads >= 1.7x 1 thread | {ratio:.2f}x{median_ratio(r1, r2, ' (')}"
+                         f" | {verdict(ratio >= 1.7)} |")
         r2n = find(q, NO_ORDER, 2)
         if r1 and r2n:
             ratio = r1["seconds"] / r2n["seconds"]
             lines.append(f"| {labels[q]}: 2 threads with `SET preserve_insertion_order = false` >= 1.7x 1 thread | "
-                         f"{ratio:.2f}x{median_ratio(r1, r2n).replace('; ', ' (', 1)}{')' if median_ratio(r1, r2n) else ''} | "
+                         f"{ratio:.2f}x{median_ratio(r1, r2n, ' (')} | "
                          f"{verdict(ratio >= 1.7)} |")
     f1, f2 = floor[1], floor[2]
     if f1 and f2:
         lines.append(f"| (floor: 2 threads vs 1, for comparison) | {f1['seconds'] / f2['seconds']:.2f}x"
-                     f"{median_ratio(f1, f2).replace('; ', ' (', 1)}{')' if median_ratio(f1, f2) else ''} | |")
+                     f"{median_ratio(f1, f2, ' (')} | |")
     ext_rows = [r for r in rows if r["engine"] == "claude_usage"]
     peak = max(r["rss"] for r in ext_rows)
     lines.append(f"| peak RSS <= 256 MB (every extension run above and below) | {fmt_mib(peak)} | {verdict(peak <= 256e6)} |")

@@ -500,17 +500,9 @@ def check_shrinking(rep: Report, ext: Ext, tmp: str, lines: int) -> None:
         t.join()
 
 
-RSS_CHILD = r"""
-import json, sys, duckdb
-con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
-con.execute("SET enable_progress_bar = false")
-con.execute("LOAD '" + sys.argv[1].replace("'", "''") + "'")
-p = sys.argv[2]
-a = con.execute("SELECT count(*), sum(strlen(tool_input)), max(line_number) FROM read_claude_session(?)", [p]).fetchall()
-b = con.execute("SELECT lines, malformed_lines, tool_calls FROM session_summary(?)", [p]).fetchall()
-hwm = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-print(json.dumps({"hwm": hwm, "events": a, "summary": b}))
-"""
+# The measuring child of the benchmark: a fresh process that LOADs, runs one query and reports
+# its own peak RSS.
+CHILD_DUCKDB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "child_duckdb.py")
 
 
 def child_peak_rss(ext: str, path: str, timeout: float) -> tuple[int, str]:
@@ -520,15 +512,18 @@ def child_peak_rss(ext: str, path: str, timeout: float) -> tuple[int, str]:
     space since exec. ru_maxrss (RUSAGE_CHILDREN, os.wait4, even RUSAGE_SELF in the child) is
     not used: Linux carries the pre-exec high-water mark over exec, so a child forked from this
     (large) process would report at least this process's RSS."""
+    p = path.replace("'", "''")
+    sql = (f"SELECT (SELECT [count(*), sum(strlen(tool_input)), max(line_number)] FROM read_claude_session('{p}')),"
+           f" (SELECT [lines, malformed_lines, tool_calls] FROM session_summary('{p}'))")
     try:
-        proc = subprocess.run([sys.executable, "-c", RSS_CHILD, ext, path], capture_output=True, text=True,
-                              timeout=timeout)
+        proc = subprocess.run([sys.executable, CHILD_DUCKDB, "--threads", str(os.cpu_count() or 1), "--ext", ext,
+                               "--sql", sql], capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise Hung(f"the child reading {path} did not end in {timeout:.0f} s") from None
     if proc.returncode != 0:
         raise RuntimeError(f"child failed ({proc.returncode}): {proc.stdout} {proc.stderr}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return out.pop("hwm"), json.dumps(out)
+    return out["hwm"], json.dumps({"events": out["first"][0], "summary": out["first"][1]})
 
 
 def check_memory(rep: Report, ext: Ext, d: str, manifest: dict, timeout: float) -> None:

@@ -152,16 +152,20 @@ def ext_queries(src: str) -> dict[str, str]:
 
 def sql_baselines(src: str) -> dict[str, str]:
     """The best plain DuckDB SQL for the tool-use events with error correlation (per file)."""
-    # (1) untyped: the content list stays JSON and is unnested with json_extract.
-    json_lines = f"""
+    def lines(content_type: str, options: str = "") -> str:
+        """The lines CTE: the fields a tool-use event needs, `message.content` typed as given."""
+        return f"""
       lines AS (
         SELECT filename, type, uuid, parentUuid, sessionId, timestamp, cwd, isSidechain, message.model AS model,
                message.content AS content
-        FROM read_json({src}, format = 'newline_delimited', filename = true,
+        FROM read_json({src}, format = 'newline_delimited', filename = true{options},
              columns = {{type: 'VARCHAR', uuid: 'VARCHAR', parentUuid: 'VARCHAR', sessionId: 'VARCHAR',
                          timestamp: 'VARCHAR', cwd: 'VARCHAR', isSidechain: 'BOOLEAN',
-                         message: 'STRUCT(model VARCHAR, content JSON)'}})
-      ),
+                         message: 'STRUCT(model VARCHAR, content {content_type})'}})
+      ),"""
+
+    # (1) untyped: the content list stays JSON and is unnested with json_extract.
+    json_lines = lines("JSON") + """
       items AS (
         SELECT * EXCLUDE (content), unnest(json_extract(content, '$[*]')) AS item
         FROM lines WHERE json_type(content) = 'ARRAY'
@@ -177,15 +181,8 @@ def sql_baselines(src: str) -> dict[str, str]:
       )"""
     # (2) typed: content as a list of structs; lines whose content is a string fail the schema and
     # are dropped by ignore_errors (they hold no tool use and no tool result).
-    typed_lines = f"""
-      lines AS (
-        SELECT filename, type, uuid, parentUuid, sessionId, timestamp, cwd, isSidechain, message.model AS model,
-               message.content AS content
-        FROM read_json({src}, format = 'newline_delimited', filename = true, ignore_errors = true,
-             columns = {{type: 'VARCHAR', uuid: 'VARCHAR', parentUuid: 'VARCHAR', sessionId: 'VARCHAR',
-                         timestamp: 'VARCHAR', cwd: 'VARCHAR', isSidechain: 'BOOLEAN',
-                         message: 'STRUCT(model VARCHAR, content STRUCT(type VARCHAR, id VARCHAR, name VARCHAR, input JSON, tool_use_id VARCHAR, is_error BOOLEAN)[])'}})
-      ),
+    typed_lines = lines("STRUCT(type VARCHAR, id VARCHAR, name VARCHAR, input JSON, tool_use_id VARCHAR, "
+                        "is_error BOOLEAN)[]", ", ignore_errors = true") + """
       items AS (SELECT * EXCLUDE (content), unnest(content) AS item FROM lines),
       uses AS (
         SELECT * EXCLUDE (item), item.id AS tool_id, item.name AS tool_name, item.input AS tool_input

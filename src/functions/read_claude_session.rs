@@ -1,10 +1,12 @@
 //! `read_claude_session(path [, ignore_errors := false])`: one row per event (`path` NULL:
 //! the default session folder).
 
+use std::ops::Range;
+
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Boolean, Timestamp, Varchar};
-use crate::transcript::{Event, Needs, SessionOutput};
+use crate::transcript::{Needs, SessionOutput};
 
 use super::scan::{Scan, ScanBind, ThreadReader};
 
@@ -76,7 +78,7 @@ impl TableFunction for ReadClaudeSession {
                 if local.emitted < cur.events.len() {
                     let end = (local.emitted + out.capacity()).min(cur.events.len());
                     let path = &bind.files[local.file];
-                    write_events(out, &global.columns, path, &cur.session_id, &cur.events[local.emitted..end]);
+                    write_events(out, &global.columns, path, cur, local.emitted..end);
                     local.emitted = end;
                     return Ok(());
                 }
@@ -93,7 +95,9 @@ impl TableFunction for ReadClaudeSession {
     }
 }
 
-fn write_events(out: &mut OutputChunk, columns: &[usize], path: &str, session_id: &str, events: &[Event]) {
+/// Writes events `rows` of one file's output.
+fn write_events(out: &mut OutputChunk, columns: &[usize], path: &str, file: &SessionOutput, rows: Range<usize>) {
+    let (session_id, texts, events) = (file.session_id.as_str(), &file.texts, &file.events[rows]);
     let mut id_buf = [0u8; 64];
     for (i, &col) in columns.iter().enumerate() {
         let mut v = out.column(i);
@@ -101,22 +105,22 @@ fn write_events(out: &mut OutputChunk, columns: &[usize], path: &str, session_id
             match col {
                 0 => v.set_str(r, path),
                 1 => v.set_str(r, session_id),
-                2 => v.set_str(r, e.id_into(session_id, &mut id_buf)),
-                3 => v.set_opt_str(r, e.event_uuid.as_deref()),
-                4 => v.set_opt_str(r, e.parent_uuid.as_deref()),
-                5 => v.set_opt_str(r, e.tool_id.as_deref()),
+                2 => v.set_str(r, e.id_into(session_id, texts, &mut id_buf)),
+                3 => v.set_opt_str(r, texts.opt(e.event_uuid)),
+                4 => v.set_opt_str(r, texts.opt(e.parent_uuid)),
+                5 => v.set_opt_str(r, texts.opt(e.tool_id)),
                 6 => v.set_str(r, e.event_type.as_str()),
-                7 => v.set_opt_str(r, e.tool_name.as_deref()),
-                8 => v.set_opt_str(r, e.skill_name.as_deref()),
-                9 => v.set_opt_str(r, e.subagent_type.as_deref()),
-                10 => v.set_opt_str(r, e.command_name.as_deref()),
+                7 => v.set_opt_str(r, texts.opt(e.tool_name)),
+                8 => v.set_opt_str(r, texts.opt(e.skill_name)),
+                9 => v.set_opt_str(r, texts.opt(e.subagent_type)),
+                10 => v.set_opt_str(r, texts.opt(e.command_name)),
                 11 => v.set_bool(r, e.is_error),
-                12 => v.set_opt_str(r, e.model.as_deref()),
-                13 => v.set_opt_str(r, e.cwd.as_deref()),
+                12 => v.set_opt_str(r, texts.opt(e.model)),
+                13 => v.set_opt_str(r, texts.opt(e.cwd)),
                 14 => v.set_opt_i64(r, e.occurred_at),
                 15 => v.set_i64(r, e.line_number as i64),
                 16 => v.set_opt_bool(r, e.is_sidechain),
-                TOOL_INPUT => v.set_opt_str(r, e.tool_input.as_deref()),
+                TOOL_INPUT => v.set_opt_str(r, texts.opt(e.tool_input)),
                 _ => v.set_null(r),
             }
         }

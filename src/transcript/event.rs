@@ -1,7 +1,8 @@
 //! Events: what one line contributes (tool uses, subagent dispatches, MCP calls, slash
 //! commands), and the event id the reference server keys its rows by.
 
-use std::sync::{Arc, OnceLock};
+use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 
 use regex::Regex;
 use sha2::{Digest, Sha256};
@@ -28,58 +29,183 @@ impl EventType {
     }
 }
 
-/// One event. Strings shared by many events of a file (cwd, model) are reference-counted.
-#[derive(Debug, Clone, PartialEq)]
+/// A string of one file's events: a range of that file's [`Texts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text {
+    start: usize,
+    /// Never 0 ([`Texts`] starts with a placeholder byte), so `Option<Text>` is no larger.
+    end: NonZeroUsize,
+}
+
+impl Text {
+    /// The same text in a buffer appended after `by` bytes of another.
+    fn shifted(self, by: usize) -> Text {
+        Text { start: self.start + by, end: self.end.saturating_add(by) }
+    }
+}
+
+/// The strings of one file's events, end to end in one buffer: an event holds [`Text`]
+/// ranges into it, so keeping an event allocates nothing of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Texts {
+    buf: String,
+}
+
+impl Default for Texts {
+    fn default() -> Self {
+        Texts { buf: String::from("\0") }
+    }
+}
+
+impl Texts {
+    pub fn push(&mut self, s: &str) -> Text {
+        let start = self.buf.len();
+        self.buf.push_str(s);
+        Text { start, end: NonZeroUsize::MIN.saturating_add(self.buf.len() - 1) }
+    }
+
+    pub fn get(&self, t: Text) -> &str {
+        &self.buf[t.start..t.end.get()]
+    }
+
+    pub fn opt(&self, t: Option<Text>) -> Option<&str> {
+        t.map(|t| self.get(t))
+    }
+
+    /// Appends `later`'s strings; returns the shift for `later`'s [`Text`]s ([`Event::shift`]).
+    pub fn append(&mut self, later: &Texts) -> usize {
+        let by = self.buf.len() - 1;
+        self.buf.push_str(&later.buf[1..]);
+        by
+    }
+
+    /// Bytes held.
+    pub fn len(&self) -> usize {
+        self.buf.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One event. Its strings live in the file's [`Texts`]; [`Event::view`] reads them.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Event {
     pub line_number: u64,
-    pub event_uuid: Option<Arc<str>>,
-    pub parent_uuid: Option<Arc<str>>,
-    pub tool_id: Option<Box<str>>,
+    pub event_uuid: Option<Text>,
+    pub parent_uuid: Option<Text>,
+    pub tool_id: Option<Text>,
     pub event_type: EventType,
-    pub tool_name: Option<Arc<str>>,
-    pub skill_name: Option<Box<str>>,
-    pub subagent_type: Option<Box<str>>,
-    pub command_name: Option<Box<str>>,
+    pub tool_name: Option<Text>,
+    pub skill_name: Option<Text>,
+    pub subagent_type: Option<Text>,
+    pub command_name: Option<Text>,
     pub is_error: bool,
-    pub model: Option<Arc<str>>,
-    pub cwd: Option<Arc<str>>,
+    pub model: Option<Text>,
+    pub cwd: Option<Text>,
     /// Microseconds since the epoch, UTC; `None` when no line of the file has a valid time.
     pub occurred_at: Option<i64>,
     pub is_sidechain: Option<bool>,
     /// The tool input object as JSON text (only when asked for).
-    pub tool_input: Option<Box<str>>,
+    pub tool_input: Option<Text>,
 }
 
 impl Event {
+    /// The event with its strings read from `texts`.
+    pub fn view<'t>(&self, texts: &'t Texts) -> EventView<'t> {
+        EventView {
+            line_number: self.line_number,
+            event_uuid: texts.opt(self.event_uuid),
+            parent_uuid: texts.opt(self.parent_uuid),
+            tool_id: texts.opt(self.tool_id),
+            event_type: self.event_type,
+            tool_name: texts.opt(self.tool_name),
+            skill_name: texts.opt(self.skill_name),
+            subagent_type: texts.opt(self.subagent_type),
+            command_name: texts.opt(self.command_name),
+            is_error: self.is_error,
+            model: texts.opt(self.model),
+            cwd: texts.opt(self.cwd),
+            occurred_at: self.occurred_at,
+            is_sidechain: self.is_sidechain,
+            tool_input: texts.opt(self.tool_input),
+        }
+    }
+
+    /// Moves the event's strings by `by` bytes (see [`Texts::append`]).
+    pub fn shift(&mut self, by: usize) {
+        for t in [
+            &mut self.event_uuid,
+            &mut self.parent_uuid,
+            &mut self.tool_id,
+            &mut self.tool_name,
+            &mut self.skill_name,
+            &mut self.subagent_type,
+            &mut self.command_name,
+            &mut self.model,
+            &mut self.cwd,
+            &mut self.tool_input,
+        ] {
+            *t = t.map(|t| t.shifted(by));
+        }
+    }
+
+    /// The reference server's key ([`EventView::id_into`]).
+    pub fn id_into<'b>(&self, session_id: &str, texts: &Texts, buf: &'b mut [u8; 64]) -> &'b str {
+        let parts = [
+            texts.opt(self.event_uuid),
+            texts.opt(self.tool_id),
+            Some(self.event_type.as_str()),
+            texts.opt(self.tool_name),
+            texts.opt(self.command_name),
+        ];
+        event_key(session_id, parts, buf)
+    }
+}
+
+/// An [`Event`] with its strings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventView<'t> {
+    pub line_number: u64,
+    pub event_uuid: Option<&'t str>,
+    pub parent_uuid: Option<&'t str>,
+    pub tool_id: Option<&'t str>,
+    pub event_type: EventType,
+    pub tool_name: Option<&'t str>,
+    pub skill_name: Option<&'t str>,
+    pub subagent_type: Option<&'t str>,
+    pub command_name: Option<&'t str>,
+    pub is_error: bool,
+    pub model: Option<&'t str>,
+    pub cwd: Option<&'t str>,
+    pub occurred_at: Option<i64>,
+    pub is_sidechain: Option<bool>,
+    pub tool_input: Option<&'t str>,
+}
+
+impl EventView<'_> {
     /// The reference server's key: lowercase hex sha256 of
     /// `session_id|event_uuid|tool_id|event_type|tool_name|command_name`, absent values empty.
     pub fn id(&self, session_id: &str) -> String {
-        self.id_into(session_id, &mut [0; 64]).to_owned()
+        let parts = [self.event_uuid, self.tool_id, Some(self.event_type.as_str()), self.tool_name, self.command_name];
+        event_key(session_id, parts, &mut [0; 64]).to_owned()
     }
+}
 
-    /// [`Event::id`] written into `buf`, without allocating (one per row of a scan).
-    pub fn id_into<'b>(&self, session_id: &str, buf: &'b mut [u8; 64]) -> &'b str {
-        let mut h = Sha256::new();
-        let parts: [&str; 6] = [
-            session_id,
-            self.event_uuid.as_deref().unwrap_or(""),
-            self.tool_id.as_deref().unwrap_or(""),
-            self.event_type.as_str(),
-            self.tool_name.as_deref().unwrap_or(""),
-            self.command_name.as_deref().unwrap_or(""),
-        ];
-        for (i, p) in parts.iter().enumerate() {
-            if i > 0 {
-                h.update(b"|");
-            }
-            h.update(p.as_bytes());
-        }
-        for (pair, b) in buf.chunks_exact_mut(2).zip(h.finalize()) {
-            pair[0] = HEX[usize::from(b >> 4)];
-            pair[1] = HEX[usize::from(b & 15)];
-        }
-        std::str::from_utf8(buf).expect("hex digits are ASCII")
+/// The key of [`EventView::id`] written into `buf`, without allocating (one per row of a scan).
+fn event_key<'b>(session_id: &str, parts: [Option<&str>; 5], buf: &'b mut [u8; 64]) -> &'b str {
+    let mut h = Sha256::new();
+    h.update(session_id.as_bytes());
+    for p in parts {
+        h.update(b"|");
+        h.update(p.unwrap_or("").as_bytes());
     }
+    for (pair, b) in buf.chunks_exact_mut(2).zip(h.finalize()) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
+    }
+    std::str::from_utf8(buf).expect("hex digits are ASCII")
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -198,16 +324,16 @@ mod tests {
     #[test]
     fn event_id_matches_the_reference_key() {
         // sha256("sess-mixed|u1|||slash_command||compound:debug"), as the reference server computes it.
-        let e = Event {
+        let e = EventView {
             line_number: 1,
-            event_uuid: Some("u1".into()),
+            event_uuid: Some("u1"),
             parent_uuid: None,
             tool_id: None,
             event_type: EventType::SlashCommand,
             tool_name: None,
             skill_name: None,
             subagent_type: None,
-            command_name: Some("compound:debug".into()),
+            command_name: Some("compound:debug"),
             is_error: false,
             model: None,
             cwd: None,
@@ -216,6 +342,58 @@ mod tests {
             tool_input: None,
         };
         assert_eq!(e.id("sess-mixed"), "255cd5cbe8553193ab3bb5da07f878be241a485a8df6cf2221525fddc06d3797");
+        // The same key from the stored event.
+        let mut texts = Texts::default();
+        let stored = Event {
+            line_number: 1,
+            event_uuid: Some(texts.push("u1")),
+            parent_uuid: None,
+            tool_id: None,
+            event_type: EventType::SlashCommand,
+            tool_name: None,
+            skill_name: None,
+            subagent_type: None,
+            command_name: Some(texts.push("compound:debug")),
+            is_error: false,
+            model: None,
+            cwd: None,
+            occurred_at: None,
+            is_sidechain: None,
+            tool_input: None,
+        };
+        assert_eq!(stored.view(&texts), e);
+        assert_eq!(stored.id_into("sess-mixed", &texts, &mut [0; 64]), e.id("sess-mixed"));
+    }
+
+    #[test]
+    fn texts_hold_empty_strings_and_shift_when_appended() {
+        let mut a = Texts::default();
+        let (x, empty) = (a.push("ab"), a.push(""));
+        assert_eq!((a.get(x), a.get(empty), a.len()), ("ab", "", 2));
+        let mut b = Texts::default();
+        let y = b.push("cde");
+        let by = a.append(&b);
+        let mut e = Event {
+            line_number: 1,
+            event_uuid: Some(y),
+            parent_uuid: None,
+            tool_id: Some(y),
+            event_type: EventType::ToolUse,
+            tool_name: None,
+            skill_name: None,
+            subagent_type: None,
+            command_name: None,
+            is_error: false,
+            model: None,
+            cwd: Some(y),
+            occurred_at: None,
+            is_sidechain: None,
+            tool_input: None,
+        };
+        e.shift(by);
+        let v = e.view(&a);
+        assert_eq!((v.event_uuid, v.tool_id, v.cwd, v.tool_name), (Some("cde"), Some("cde"), Some("cde"), None));
+        assert_eq!(std::mem::size_of::<Option<Text>>(), std::mem::size_of::<Text>());
     }
 
     #[test]

@@ -7,9 +7,8 @@
 //! returns the file's events and summary.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
-use super::event::{classify, slash_commands, user_texts, Event, EventType};
+use super::event::{classify, slash_commands, user_texts, Event, EventType, EventView, Text, Texts};
 use super::record::{is_repairable, repair, Content, LineError, Record, Usage};
 use super::summary::{active_seconds, add_into, MessageTokens, ModelCounter, Summary, Tokens, DEFAULT_GAP_SECONDS};
 use super::timestamp::parse_timestamp;
@@ -34,7 +33,21 @@ impl Needs {
 pub struct SessionOutput {
     pub session_id: String,
     pub events: Vec<Event>,
+    /// The strings of `events`.
+    pub texts: Texts,
     pub summary: Option<Summary>,
+}
+
+impl SessionOutput {
+    /// Event `i` with its strings.
+    pub fn event(&self, i: usize) -> EventView<'_> {
+        self.events[i].view(&self.texts)
+    }
+
+    /// Every event with its strings.
+    pub fn views(&self) -> impl Iterator<Item = EventView<'_>> {
+        self.events.iter().map(|e| e.view(&self.texts))
+    }
 }
 
 /// Streaming state of one file; see the module documentation.
@@ -43,6 +56,7 @@ pub struct SessionScanner {
     stem: String,
     session_id: Option<String>,
     events: Vec<Event>,
+    texts: Texts,
     /// What the summary needs of the events when they are not kept (`Needs::events` false):
     /// a few bytes per event instead of a whole `Event`, so one huge file stays small.
     tally: Tally,
@@ -53,9 +67,11 @@ pub struct SessionScanner {
     /// end (or, for a later part of a split file, the previous part's last time).
     untimed_prefix: usize,
     failed_tools: HashSet<Box<str>>,
-    // Interned strings: consecutive lines mostly share them.
-    last_cwd: Option<Arc<str>>,
-    last_model: Option<Arc<str>>,
+    // Strings stored once and shared: consecutive lines mostly have the same cwd and model,
+    // and a file uses a few tool names many times.
+    last_cwd: Option<Text>,
+    last_model: Option<Text>,
+    tool_names: Vec<Text>,
     // Summary accumulators.
     times: Vec<i64>,
     user_messages: i64,
@@ -76,6 +92,7 @@ impl SessionScanner {
             stem: stem.to_owned(),
             session_id: None,
             events: Vec::new(),
+            texts: Texts::default(),
             tally: Tally::default(),
             first_time: None,
             last_time: None,
@@ -83,6 +100,7 @@ impl SessionScanner {
             failed_tools: HashSet::new(),
             last_cwd: None,
             last_model: None,
+            tool_names: Vec::new(),
             times: Vec::new(),
             user_messages: 0,
             assistant_messages: 0,
@@ -187,8 +205,21 @@ impl SessionScanner {
         }
     }
 
-    fn cwd(&mut self, rec: &Record<'_>) -> Option<Arc<str>> {
-        intern(&mut self.last_cwd, rec.cwd.as_deref())
+    fn cwd(&mut self, rec: &Record<'_>) -> Option<Text> {
+        reuse_last(&mut self.texts, &mut self.last_cwd, rec.cwd.as_deref())
+    }
+
+    /// A tool name, stored once per file (up to [`MAX_TOOL_NAMES`] names).
+    fn tool_name(&mut self, name: &str) -> Text {
+        let texts = &self.texts;
+        if let Some(&t) = self.tool_names.iter().find(|&&t| texts.get(t) == name) {
+            return t;
+        }
+        let t = self.texts.push(name);
+        if self.tool_names.len() < MAX_TOOL_NAMES {
+            self.tool_names.push(t);
+        }
+        t
     }
 
     fn tool_events(&mut self, line_number: u64, rec: &Record<'_>) {
@@ -206,35 +237,37 @@ impl SessionScanner {
             if !self.needs.events {
                 continue;
             }
-            let fields = match &line_fields {
-                Some(f) => f.clone(),
+            let fields = match line_fields {
+                Some(f) => f,
                 None => {
                     let f = LineFields {
-                        uuid: rec.uuid.as_deref().map(Arc::from),
-                        parent: rec.parent_uuid.as_deref().map(Arc::from),
+                        uuid: rec.uuid.as_deref().map(|s| self.texts.push(s)),
+                        parent: rec.parent_uuid.as_deref().map(|s| self.texts.push(s)),
                         cwd: self.cwd(rec),
-                        model: intern(&mut self.last_model, msg.model.as_deref()),
+                        model: reuse_last(&mut self.texts, &mut self.last_model, msg.model.as_deref()),
                     };
-                    line_fields = Some(f.clone());
+                    line_fields = Some(f);
                     f
                 }
             };
+            let tool_name = (!name.is_empty()).then(|| self.tool_name(name));
+            let texts = &mut self.texts;
             self.events.push(Event {
                 line_number,
                 event_uuid: fields.uuid,
                 parent_uuid: fields.parent,
-                tool_id: tool_id.map(Box::from),
+                tool_id: tool_id.map(|s| texts.push(s)),
                 event_type: class.event_type,
-                tool_name: (!name.is_empty()).then(|| Arc::from(name)),
-                skill_name: class.skill_name.map(|s| Box::from(s.as_ref())),
-                subagent_type: class.subagent_type.map(|s| Box::from(s.as_ref())),
+                tool_name,
+                skill_name: class.skill_name.map(|s| texts.push(&s)),
+                subagent_type: class.subagent_type.map(|s| texts.push(&s)),
                 command_name: None,
                 is_error: false,
                 model: fields.model,
                 cwd: fields.cwd,
                 occurred_at: self.last_time,
                 is_sidechain: rec.is_sidechain,
-                tool_input: if self.needs.tool_input { item.input.map(Box::from) } else { None },
+                tool_input: if self.needs.tool_input { item.input.map(|s| texts.push(s)) } else { None },
             });
         }
     }
@@ -258,23 +291,24 @@ impl SessionScanner {
         if names.is_empty() {
             return;
         }
-        let uuid: Option<Arc<str>> = rec.uuid.as_deref().map(Arc::from);
-        let parent: Option<Arc<str>> = rec.parent_uuid.as_deref().map(Arc::from);
+        let uuid = rec.uuid.as_deref().map(|s| self.texts.push(s));
+        let parent = rec.parent_uuid.as_deref().map(|s| self.texts.push(s));
         let cwd = self.cwd(rec);
         for name in names {
+            let command_name = Some(self.texts.push(&name));
             self.events.push(Event {
                 line_number,
-                event_uuid: uuid.clone(),
-                parent_uuid: parent.clone(),
+                event_uuid: uuid,
+                parent_uuid: parent,
                 tool_id: None,
                 event_type: EventType::SlashCommand,
                 tool_name: None,
                 skill_name: None,
                 subagent_type: None,
-                command_name: Some(name.into_boxed_str()),
+                command_name,
                 is_error: false,
                 model: None,
-                cwd: cwd.clone(),
+                cwd,
                 occurred_at: self.last_time,
                 is_sidechain: rec.is_sidechain,
                 tool_input: None,
@@ -295,8 +329,10 @@ impl SessionScanner {
     /// `lines_before` is the number of physical lines before that part.
     pub fn append(&mut self, mut next: SessionScanner, lines_before: u64) {
         let next_untimed = next.untimed();
+        let by = self.texts.append(&next.texts);
         for (i, e) in next.events.iter_mut().enumerate() {
             e.line_number += lines_before;
+            e.shift(by);
             if i < next_untimed && self.last_time.is_some() {
                 e.occurred_at = self.last_time;
             }
@@ -334,13 +370,13 @@ impl SessionScanner {
         let session_id = self.session_id.take().unwrap_or_else(|| self.stem.clone());
         if !self.failed_tools.is_empty() {
             for e in &mut self.events {
-                if let Some(id) = e.tool_id.as_deref() {
-                    e.is_error = self.failed_tools.contains(id);
+                if let Some(id) = e.tool_id {
+                    e.is_error = self.failed_tools.contains(self.texts.get(id));
                 }
             }
         }
         let summary = self.needs.summary.then(|| self.summary(&session_id));
-        SessionOutput { session_id, events: self.events, summary }
+        SessionOutput { session_id, events: self.events, texts: self.texts, summary }
     }
 
     fn summary(&mut self, session_id: &str) -> Summary {
@@ -420,23 +456,25 @@ impl Tally {
 }
 
 /// Per-line values shared by the line's events.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 struct LineFields {
-    uuid: Option<Arc<str>>,
-    parent: Option<Arc<str>>,
-    cwd: Option<Arc<str>>,
-    model: Option<Arc<str>>,
+    uuid: Option<Text>,
+    parent: Option<Text>,
+    cwd: Option<Text>,
+    model: Option<Text>,
 }
 
-/// Returns a shared copy of `value`, reusing `last` when it holds the same text.
-fn intern(last: &mut Option<Arc<str>>, value: Option<&str>) -> Option<Arc<str>> {
+/// Distinct tool names a scanner remembers; later ones are stored per event.
+const MAX_TOOL_NAMES: usize = 64;
+
+/// Stores `value`, or reuses `last` when it holds the same text.
+fn reuse_last(texts: &mut Texts, last: &mut Option<Text>, value: Option<&str>) -> Option<Text> {
     let value = value?;
-    match last {
-        Some(prev) if prev.as_ref() == value => Some(prev.clone()),
+    match *last {
+        Some(prev) if texts.get(prev) == value => Some(prev),
         _ => {
-            let a: Arc<str> = Arc::from(value);
-            *last = Some(a.clone());
-            Some(a)
+            *last = Some(texts.push(value));
+            *last
         }
     }
 }
@@ -561,7 +599,7 @@ mod tests {
                     seen += n;
                 }
                 let out = merged.finish();
-                assert_eq!(out.events, whole.events, "split at {a} {b}");
+                assert!(out.views().eq(whole.views()), "split at {a} {b}");
                 assert_eq!(out.summary, whole.summary, "split at {a} {b}");
                 assert_eq!(out.session_id, whole.session_id);
             }
@@ -622,14 +660,11 @@ mod tests {
         assert_eq!((s.lines, s.malformed_lines, s.user_messages, s.assistant_messages), (4, 1, 2, 1));
         assert_eq!(s.tokens, [0, 2, 0, 0]);
         assert_eq!(out.events.len(), 3);
-        assert_eq!(out.events[2].command_name.as_deref(), Some("c"));
-        let (a, t) = (&out.events[0], &out.events[1]);
-        assert_eq!((a.command_name.as_deref(), a.cwd.as_deref(), a.occurred_at), (Some("a"), Some("/w\u{fffd}"), None));
-        assert_eq!(
-            (t.tool_id.as_deref(), t.skill_name.as_deref(), t.is_sidechain),
-            (Some("t\u{fffd}"), Some("pdf"), None)
-        );
-        assert_eq!(t.tool_input.as_deref(), Some(r#"{"skill":1.7976931348623157e308,"name":"pdf"}"#));
+        assert_eq!(out.event(2).command_name, Some("c"));
+        let (a, t) = (out.event(0), out.event(1));
+        assert_eq!((a.command_name, a.cwd, a.occurred_at), (Some("a"), Some("/w\u{fffd}"), None));
+        assert_eq!((t.tool_id, t.skill_name, t.is_sidechain), (Some("t\u{fffd}"), Some("pdf"), None));
+        assert_eq!(t.tool_input, Some(r#"{"skill":1.7976931348623157e308,"name":"pdf"}"#));
     }
 
     #[test]
@@ -637,16 +672,16 @@ mod tests {
         let out = scan(
             r#"{"type":"assistant","uuid":"a1","parentUuid":"u0","sessionId":"s","cwd":"/w","isSidechain":true,"timestamp":"2026-05-12T15:00:00Z","message":{"model":"claude","content":[{"type":"text","text":"hi"},{"type":"tool_use","id":"t1","name":"Skill","input":{"skill":"pdf"}},{"type":"tool_use","id":"t2","name":"Task","input":{"subagent_type":"rev"}},{"type":"tool_use","id":"t3","name":"mcp__gh__issue","input":{"a":1}}]}}"#,
         );
-        let e = &out.events;
+        let e: Vec<_> = out.views().collect();
         assert_eq!(e.len(), 3);
-        assert_eq!((e[0].event_type, e[0].skill_name.as_deref()), (EventType::ToolUse, Some("pdf")));
-        assert_eq!((e[1].event_type, e[1].subagent_type.as_deref()), (EventType::Subagent, Some("rev")));
+        assert_eq!((e[0].event_type, e[0].skill_name), (EventType::ToolUse, Some("pdf")));
+        assert_eq!((e[1].event_type, e[1].subagent_type), (EventType::Subagent, Some("rev")));
         assert_eq!(e[2].event_type, EventType::McpCall);
-        assert_eq!(e[2].tool_input.as_deref(), Some(r#"{"a":1}"#));
-        assert_eq!(e[0].cwd.as_deref(), Some("/w"));
-        assert_eq!(e[0].model.as_deref(), Some("claude"));
+        assert_eq!(e[2].tool_input, Some(r#"{"a":1}"#));
+        assert_eq!(e[0].cwd, Some("/w"));
+        assert_eq!(e[0].model, Some("claude"));
         assert_eq!(e[0].is_sidechain, Some(true));
-        assert_eq!(e[0].parent_uuid.as_deref(), Some("u0"));
+        assert_eq!(e[0].parent_uuid, Some("u0"));
         let s = out.summary.unwrap();
         assert_eq!((s.tool_calls, s.subagent_dispatches, s.mcp_calls, s.skill_invocations), (1, 1, 1, 1));
         assert_eq!((s.distinct_tools, s.distinct_skills), (3, 1));

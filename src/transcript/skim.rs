@@ -168,28 +168,58 @@ pub fn plain_string(raw: &str) -> Option<&str> {
 /// Bytes per block of [`Cursor::string`].
 const BLOCK: usize = 64;
 
-/// The stops of the `N` bytes at `at` (fewer at the end, padded with spaces): quotes,
-/// backslashes and bytes below 0x20, one bit per byte. 16-byte SSE2 compares through `wide`
-/// (safe SIMD).
+/// The `N` bytes at `at` (fewer at the end of `b`, padded with spaces); `None` past the end.
 #[inline(always)]
-fn block_stops<const N: usize>(b: &[u8], at: usize) -> Option<u64> {
-    let mut padded = [b' '; N];
-    let block: &[u8; N] = match b.get(at..at + N) {
-        Some(block) => block.try_into().ok()?,
+fn block<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
+    match b.get(at..at + N) {
+        Some(block) => block.try_into().ok(),
         None => {
             let rest = b.get(at..)?;
+            let mut padded = [b' '; N];
             padded[..rest.len()].copy_from_slice(rest);
-            &padded
+            Some(padded)
         }
-    };
-    let (quote, backslash, below_space) = (u8x16::splat(b'"'), u8x16::splat(b'\\'), u8x16::splat(0x1f));
-    let mut stops = 0u64;
+    }
+}
+
+/// One bit per byte of `block` (16-byte SSE2 compares through `wide`, safe SIMD) where
+/// `hit` says so.
+#[inline(always)]
+fn mask<const N: usize>(block: &[u8; N], hit: impl Fn(u8x16) -> u8x16) -> u64 {
+    let mut bits = 0u64;
     for (n, chunk) in block.chunks_exact(16).enumerate() {
         let v = u8x16::new(chunk.try_into().unwrap_or([0; 16]));
-        let stop = v.cmp_eq(quote) | v.cmp_eq(backslash) | v.min(below_space).cmp_eq(v);
-        stops |= u64::from(stop.move_mask() as u16) << (16 * n);
+        bits |= u64::from(hit(v).move_mask() as u16) << (16 * n);
     }
-    Some(stops)
+    bits
+}
+
+/// The stops of a string scan: quotes, backslashes and bytes below 0x20.
+#[inline(always)]
+fn stops(v: u8x16) -> u8x16 {
+    v.cmp_eq(u8x16::splat(b'"')) | v.cmp_eq(u8x16::splat(b'\\')) | v.min(u8x16::splat(0x1f)).cmp_eq(v)
+}
+
+/// The bytes that may follow a backslash: `" \\ / b f n r t u`.
+#[inline(always)]
+fn escape_letters(v: u8x16) -> u8x16 {
+    let is = |c: u8| v.cmp_eq(u8x16::splat(c));
+    is(b'"') | is(b'\\') | is(b'/') | is(b'b') | is(b'f') | is(b'n') | is(b'r') | is(b't') | is(b'u')
+}
+
+/// The bytes of a 64-byte block that a backslash escapes, given the backslashes and whether
+/// the block's first byte is escaped (`carry`, updated for the next block). Runs of
+/// backslashes pair up: in `\\\\\"` the quote is escaped, in `\\\\"` it is not. The carry trick
+/// of simdjson (`find_escaped_branchless`): no branch per backslash.
+#[inline(always)]
+fn escaped_bytes(backslash: u64, carry: &mut u64) -> u64 {
+    const EVEN: u64 = 0x5555_5555_5555_5555;
+    let backslash = backslash & !*carry;
+    let follows_escape = backslash << 1 | *carry;
+    let odd_starts = backslash & !EVEN & !follows_escape;
+    let (even_starts, overflow) = odd_starts.overflowing_add(backslash);
+    *carry = u64::from(overflow);
+    (EVEN ^ (even_starts << 1)) & follows_escape
 }
 
 /// Deepest nesting [`Cursor::skip_value`] tracks before it gives up (`serde_json` has no
@@ -228,49 +258,61 @@ impl<'a> Cursor<'a> {
     /// checks them where it skips a string (a `\u` needs four hex digits; surrogates are not
     /// paired there); a byte below 0x20 is an error.
     ///
-    /// Works on blocks of 16, then 64 bytes: one pass marks the quotes, backslashes and
-    /// control bytes of a block ([`block_stops`]), and only the marks are visited.
+    /// Works on blocks: a first look at 16 bytes returns most short strings at their first
+    /// stop; then 64 bytes at a time, with masks of the quotes, backslashes and control bytes
+    /// of the block ([`escaped_bytes`] finds the escaped bytes): the closing quote is the
+    /// first unescaped quote, and no byte is visited one by one except a `\u`'s hex digits.
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         let b = self.b;
         let start = self.i + 1;
+        let first = mask(&block::<16>(b, start)?, stops);
         let mut at = start;
-        let mut escaped = false;
-        // Most strings are short keys and values: look at 16 bytes first, then 64 at a time.
-        let mut width = 16;
-        'blocks: loop {
-            let mut stops = if width == 16 { block_stops::<16>(b, at)? } else { block_stops::<BLOCK>(b, at)? };
-            loop {
-                if stops == 0 {
-                    at += width;
-                    if at >= b.len() {
+        if first == 0 {
+            at += 16;
+        } else {
+            let k = start + first.trailing_zeros() as usize;
+            if b.get(k) == Some(&b'"') {
+                self.i = k + 1;
+                return Some((start, k, false));
+            }
+        }
+        let mut carry = 0u64;
+        let mut escaped_any = false;
+        loop {
+            let bytes = block::<BLOCK>(b, at)?;
+            let quote = mask(&bytes, |v| v.cmp_eq(u8x16::splat(b'"')));
+            let backslash = mask(&bytes, |v| v.cmp_eq(u8x16::splat(b'\\')));
+            let control = mask(&bytes, |v| v.min(u8x16::splat(0x1f)).cmp_eq(v));
+            let escaped = escaped_bytes(backslash, &mut carry);
+            let closing = quote & !escaped;
+            // The bytes of the string in this block: those before the closing quote.
+            let inside = if closing == 0 { u64::MAX } else { (closing & closing.wrapping_neg()) - 1 };
+            if control & inside != 0 {
+                return None;
+            }
+            let escaped = escaped & inside;
+            if escaped != 0 {
+                escaped_any = true;
+                if escaped & !mask(&bytes, escape_letters) != 0 {
+                    return None;
+                }
+                let mut u = escaped & mask(&bytes, |v| v.cmp_eq(u8x16::splat(b'u')));
+                while u != 0 {
+                    let k = at + u.trailing_zeros() as usize;
+                    if !b.get(k + 1..k + 5)?.iter().all(u8::is_ascii_hexdigit) {
                         return None;
                     }
-                    width = BLOCK;
-                    continue 'blocks;
+                    u &= u - 1;
                 }
-                let j = stops.trailing_zeros() as usize;
-                let k = at + j;
-                match b[k] {
-                    b'"' => {
-                        self.i = k + 1;
-                        return Some((start, k, escaped));
-                    }
-                    b'\\' => {}
-                    _ => return None, // a control byte
-                }
-                escaped = true;
-                let len = match *b.get(k + 1)? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
-                    b'u' if b.get(k + 2..k + 6)?.iter().all(u8::is_ascii_hexdigit) => 6,
-                    _ => return None,
-                };
-                let next = j + len;
-                if next >= width {
-                    at += next;
-                    width = BLOCK;
-                    continue 'blocks;
-                }
-                stops &= u64::MAX << next;
+            }
+            if closing != 0 {
+                let k = at + closing.trailing_zeros() as usize;
+                self.i = k + 1;
+                return Some((start, k, escaped_any));
+            }
+            at += BLOCK;
+            if at >= b.len() {
+                return None;
             }
         }
     }
@@ -650,7 +692,12 @@ mod tests {
         // Every escape and stop at every offset around the 64-byte blocks, kept and skipped.
         for pad in 0..140 {
             let x = "x".repeat(pad);
-            for tail in [r#"\\"#, r#"\""#, r#"\\\""#, r#"\u00e9"#, r#"\uD83D\uDE00"#, "é", r#"\n"#, ""] {
+            // Runs of backslashes: an even run leaves the next quote (here the closing one)
+            // unescaped, an odd one escapes it.
+            let runs = (1..=7).map(|n| "\\".repeat(n) + if n % 2 == 1 { "\"q" } else { "" });
+            let fixed =
+                [r#"\\"#, r#"\""#, r#"\\\""#, r#"\u00e9"#, r#"\uD83D\uDE00"#, "é", r#"\n"#, ""].map(String::from);
+            for tail in fixed.into_iter().chain(runs) {
                 for line in [format!(r#"{{"cwd":"{x}{tail}","k":"{tail}{x}"}}"#), format!(r#"{{"z":["{x}{tail}"]}}"#)] {
                     assert!(agrees(&line), "declined: {line}");
                 }

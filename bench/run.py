@@ -9,7 +9,8 @@ there; build the floor (bench/floor, cargo --release); copy the extension to ben
 concurrent rebuild cannot change it mid-run; check that the SQL baselines, the floor and the
 reference count the same tool uses as the extension on a slice of the corpus; warm the page
 cache (cat); then every measurement, each in a fresh process (peak RSS: the child's VmHWM, else os.wait4), best of
---reps, at 1 and 2 threads where the engine has threads. Before each measurement the script
+--reps, at 1 and 2 threads where the engine has threads. The measurements that are compared with
+each other run in rounds (each once per round), so a slow spell of the VM falls on all of them. Before each measurement the script
 waits (up to --idle-wait seconds) for the machine to be idle, since other work on a 2-core box
 distorts timings.
 
@@ -106,23 +107,44 @@ class Runner:
     def best(self, argv: list[str], stdout_json: bool = False, reps: int | None = None,
              discard_stdout: bool = False) -> dict:
         """Best time of `reps` fresh runs; the peak RSS is the largest of them."""
-        runs = []
+        return self.interleaved([Cell(argv, stdout_json, discard_stdout)], reps)[0]
+
+    def interleaved(self, cells: list["Cell"], reps: int | None = None) -> list[dict]:
+        """Best of `reps` fresh runs of each cell, in rounds: every cell runs once per round, so
+        a slow spell of the machine (common on a shared VM) falls on all of them alike instead of
+        on whichever was measured then, and the ratios between cells stay fair."""
         want = reps or self.reps
-        clean = 0
+        runs: list[list[dict]] = [[] for _ in cells]
+        clean = [0] * len(cells)
         # A run started while other work kept the CPU busy does not count toward `want`; at most
-        # twice `want` runs are made.
-        while clean < want and len(runs) < 2 * want:
-            busy = self.wait_idle()
-            r = self.run_once(argv, stdout_json, discard_stdout)
-            r["seconds"] = r["child"]["seconds"] if stdout_json and "seconds" in r["child"] else r["wall"]
-            r["busy"] = busy
-            runs.append(r)
-            clean += busy <= 0.10
-        b = min(runs, key=lambda r: r["seconds"])
-        return {"seconds": b["seconds"], "cpu": b["cpu"], "all_seconds": [round(r["seconds"], 4) for r in runs],
-                "busy_before": [round(r["busy"], 2) for r in runs],
-                "rss": max(r["rss"] for r in runs), "rss_source": b["rss_source"], "child": b.get("child"),
-                "stdout": b["stdout"]}
+        # twice `want` runs of a cell are made.
+        while True:
+            pending = [i for i in range(len(cells)) if clean[i] < want and len(runs[i]) < 2 * want]
+            if not pending:
+                break
+            for i in pending:
+                c = cells[i]
+                busy = self.wait_idle()
+                r = self.run_once(c.argv, c.stdout_json, c.discard_stdout)
+                r["seconds"] = r["child"]["seconds"] if c.stdout_json and "seconds" in r["child"] else r["wall"]
+                r["busy"] = busy
+                runs[i].append(r)
+                clean[i] += busy <= 0.10
+        out = []
+        for rs in runs:
+            b = min(rs, key=lambda r: r["seconds"])
+            out.append({"seconds": b["seconds"], "cpu": b["cpu"], "all_seconds": [round(r["seconds"], 4) for r in rs],
+                        "busy_before": [round(r["busy"], 2) for r in rs],
+                        "rss": max(r["rss"] for r in rs), "rss_source": b["rss_source"], "child": b.get("child"),
+                        "stdout": b["stdout"]})
+        return out
+
+
+class Cell:
+    """One measurement: a command run in a fresh process (see Runner.run_once)."""
+
+    def __init__(self, argv: list[str], stdout_json: bool = False, discard_stdout: bool = False):
+        self.argv, self.stdout_json, self.discard_stdout = argv, stdout_json, discard_stdout
 
 
 # --------------------------------------------------------------------------------------------
@@ -332,13 +354,22 @@ def main() -> None:
                      "build": build}
     rows = results["rows"]
 
-    def duck(sql: str, threads: int, use_ext: bool = True, reps_: int | None = None, settings=()) -> dict:
+    def duck_cell(sql: str, threads: int, use_ext: bool = True, settings=()) -> Cell:
         argv = [PY, os.path.join(HERE, "child_duckdb.py"), "--threads", str(threads), "--sql", sql]
         for kv in settings:
             argv += ["--set", kv]
         if use_ext:
             argv += ["--ext", ext]
-        return R.best(argv, stdout_json=True, reps=reps_)
+        return Cell(argv, stdout_json=True)
+
+    def duck(sql: str, threads: int, use_ext: bool = True, reps_: int | None = None) -> dict:
+        return R.interleaved([duck_cell(sql, threads, use_ext)], reps_)[0]
+
+    def measure(cells: list[tuple[str, str, int, Cell, int]]) -> list[dict]:
+        """Measures (query, engine, threads, cell, bytes) cells in rounds (Runner.interleaved)
+        and records each."""
+        res = R.interleaved([c[3] for c in cells])
+        return [record(q, engine, t, r, nb) for (q, engine, t, _, nb), r in zip(cells, res)]
 
     def record(query: str, engine: str, threads: int, res: dict, nb: int, note: str = "") -> dict:
         row = {"query": query, "engine": engine, "threads": threads, "seconds": res["seconds"],
@@ -381,37 +412,32 @@ def main() -> None:
     busy0 = cpu_busy(1.0)
     results["load_before"] = os.getloadavg()
 
-    # ---- (d) cat, (c) floor ----------------------------------------------------------------
-    print("measuring ...", flush=True)
-    record("read bytes", "cat > /dev/null", 1, R.best(["cat"] + files, discard_stdout=True), nbytes)
-    floor = {}
+    # ---- every throughput cell, measured in rounds --------------------------------------
+    print("measuring (every cell once per round) ...", flush=True)
+    cells = [("read bytes", "cat > /dev/null", 1, Cell(["cat"] + files, discard_stdout=True), nbytes)]
     for t in (1, 2):
-        floor[t] = record("parse every line", "floor (serde_json)", t, R.best([FLOOR_BIN, "--threads", str(t), corpus]), nbytes)
-
-    # ---- the extension ----------------------------------------------------------------
+        cells.append(("parse every line", "floor (serde_json)", t, Cell([FLOOR_BIN, "--threads", str(t), corpus]), nbytes))
     q = ext_queries(sql_list(glob1))
-    for name in ("agg", "star", "summary", "project"):
+    for name in ("agg", "star", "summary", "project", "limit"):
         for t in (1, 2):
-            record(name, "claude_usage", t, duck(q[name], t), nbytes)
-    for t in (1, 2):
-        record("limit", "claude_usage", t, duck(q["limit"], t), nbytes)
+            cells.append((name, "claude_usage", t, duck_cell(q[name], t), nbytes))
     # DuckDB 2.0 keeps insertion order by default; a C-API table function cannot report batch
     # indexes, so a plan that must keep its order runs the scan on one thread.
     for name in ("agg", "summary"):
-        record(name, NO_ORDER, 2, duck(q[name], 2, settings=["preserve_insertion_order=false"]), nbytes)
-
-    # ---- (b) plain DuckDB SQL ---------------------------------------------------------
+        cells.append((name, NO_ORDER, 2, duck_cell(q[name], 2, settings=["preserve_insertion_order=false"]), nbytes))
+    # (b) plain DuckDB SQL
     for name, sql in sql_baselines(sql_list(glob1)).items():
         variant, query = name.split(" ")
         for t in (1, 2):
-            record(query, f"DuckDB SQL ({variant[4:]})", t, duck(sql, t, use_ext=False), nbytes)
-
-    # ---- (a) the reference ------------------------------------------------------------
+            cells.append((query, f"DuckDB SQL ({variant[4:]})", t, duck_cell(sql, t, use_ext=False), nbytes))
+    # (a) the reference
     if shared_ok:
-        res = R.best([PY, os.path.join(HERE, "child_reference.py"), "--shared", a.shared, corpus], stdout_json=True)
-        record("events+summary", "reference (CPython)", 1, res, nbytes)
+        cells.append(("events+summary", "reference (CPython)", 1,
+                      Cell([PY, os.path.join(HERE, "child_reference.py"), "--shared", a.shared, corpus], stdout_json=True),
+                      nbytes))
     else:
         results["reference_note"] = f"skipped: {a.shared}/reference/usage_lib.py not found"
+    measure(cells)
 
     # ---- memory at 1x and 4x ----------------------------------------------------------
     x4 = os.path.join(OUT, "x4")
@@ -421,13 +447,11 @@ def main() -> None:
         os.symlink(os.path.abspath(corpus), os.path.join(x4, f"c{i}"))
     glob4 = [os.path.join(x4, f"c{i}", "*", "*", "*.jsonl") for i in range(4)]
     q4 = ext_queries(sql_list(glob4))
-    mem = results["memory"] = []
     print("memory, 4x corpus (4 symlinked copies) ...", flush=True)
-    for name in ("agg", "star", "summary"):
-        row = record(name + " (4x)", "claude_usage", 2, duck(q4[name], 2), 4 * nbytes)
-        mem.append(row)
-    mem.append(record("parse every line (4x)", "floor (serde_json)", 2,
-                      R.best([FLOOR_BIN, "--threads", "2"] + [os.path.join(x4, f"c{i}") for i in range(4)]), 4 * nbytes))
+    x4_dirs = [os.path.join(x4, f"c{i}") for i in range(4)]
+    results["memory"] = measure(
+        [(name + " (4x)", "claude_usage", 2, duck_cell(q4[name], 2), 4 * nbytes) for name in ("agg", "star", "summary")]
+        + [("parse every line (4x)", "floor (serde_json)", 2, Cell([FLOOR_BIN, "--threads", "2"] + x4_dirs), 4 * nbytes)])
     base = R.best([PY, os.path.join(HERE, "child_duckdb.py"), "--threads", "2", "--ext", ext, "--sql", "SELECT 42"],
                   stdout_json=True, reps=1)
     results["driver_rss"] = base["rss"]
@@ -440,17 +464,17 @@ def main() -> None:
             sh([PY, os.path.join(HERE, "gen_corpus.py"), "--concat", corpus, "--copies", "4", "--out", huge_path])
         subprocess.run(["cat", huge_path], stdout=subprocess.DEVNULL, check=True)
         hq = ext_queries(sql_list([huge_path]))
-        results["huge"] = []
+        cells = []
         for name in ("agg", "summary", "star"):
             for t in (1, 2):
-                results["huge"].append(record(name + " (huge)", "claude_usage", t, duck(hq[name], t), 4 * nbytes))
+                cells.append((name + " (huge)", "claude_usage", t, duck_cell(hq[name], t), 4 * nbytes))
             if name != "star":
-                results["huge"].append(record(name + " (4x)", "claude_usage", 1, duck(q4[name], 1), 4 * nbytes))
-        results["huge"].append(record("parse every line (huge)", "floor (serde_json)", 1,
-                                      R.best([FLOOR_BIN, "--threads", "1", huge_path]), 4 * nbytes))
-        results["huge"].append(record("parse every line (4x)", "floor (serde_json)", 1,
-                                      R.best([FLOOR_BIN, "--threads", "1"] + [os.path.join(x4, f"c{i}") for i in range(4)]),
-                                      4 * nbytes))
+                cells.append((name + " (4x)", "claude_usage", 1, duck_cell(q4[name], 1), 4 * nbytes))
+        cells.append(("parse every line (huge)", "floor (serde_json)", 1, Cell([FLOOR_BIN, "--threads", "1", huge_path]),
+                      4 * nbytes))
+        cells.append(("parse every line (4x)", "floor (serde_json)", 1, Cell([FLOOR_BIN, "--threads", "1"] + x4_dirs),
+                      4 * nbytes))
+        results["huge"] = measure(cells)
     if not a.keep:
         shutil.rmtree(x4, ignore_errors=True)
         if os.path.exists(huge_path):
@@ -501,7 +525,8 @@ def write_markdown(path: str, res: dict, shape: str, a) -> None:
     busy = [b for r in rows for b in r.get("busy_before", [])]
     noisy = sum(b > 0.10 for b in busy)
     lines.append(f"Run: {res['started']} to {res['finished']}, best of {res['reps']} runs, each in a fresh process, "
-                 f"warm page cache. {noisy} of {len(busy)} runs started while other work kept the CPU more than 10% busy "
+                 "in rounds (every measurement of a table once per round, so that a slow spell of the machine "
+                 f"falls on all of them alike), warm page cache. {noisy} of {len(busy)} runs started while other work kept the CPU more than 10% busy "
                  "(after waiting up to --idle-wait seconds); such runs do not count toward the repetitions, "
                  "up to twice as many runs are made. *CPU s* is user + system time of the measured work "
                  "(all threads), less sensitive to other load than the wall time.")

@@ -1,6 +1,9 @@
 //! Profiling aid: runs the transcript core over files without DuckDB.
 //!
-//!     cargo run --release --example scan_files -- [--threads N] [--summary] FILE...
+//!     cargo run --release --example scan_files -- [--threads N] [--summary] [--reps N] FILE...
+//!
+//! `--reps N` makes N passes and prints each, then the fastest and the median: on a noisy VM,
+//! compare two builds by alternating short runs of each and their fastest passes.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -18,6 +21,20 @@ fn main() {
         needs = Needs { events: false, tool_input: false, summary: true };
         args.remove(i);
     }
+    let mut reps = 1;
+    if let Some(i) = args.iter().position(|a| a == "--reps") {
+        reps = args[i + 1].parse().expect("repetitions");
+        args.drain(i..i + 2);
+    }
+    let mut times: Vec<f64> = (0..reps).map(|_| pass(&args, threads, needs)).collect();
+    if reps > 1 {
+        times.sort_by(f64::total_cmp);
+        println!("fastest {:.3}s, median {:.3}s of {reps}", times[0], times[reps / 2]);
+    }
+}
+
+/// One pass over `files`; prints and returns its seconds.
+fn pass(args: &[String], threads: usize, needs: Needs) -> f64 {
     let next = AtomicUsize::new(0);
     let bytes: u64 = args.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
     let start = Instant::now();
@@ -42,4 +59,5 @@ fn main() {
     });
     let secs = start.elapsed().as_secs_f64();
     println!("{events} rows, {:.3}s, {:.0} MB/s", secs, bytes as f64 / secs / 1e6);
+    secs
 }

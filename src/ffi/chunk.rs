@@ -74,6 +74,17 @@ impl Column<'_> {
         }
     }
 
+    /// Makes the vector constant: every row holds `value`, stored once (DuckDB copies it).
+    pub fn set_constant_str(&mut self, value: &str) {
+        // SAFETY: the value is made from valid UTF-8 bytes; `Vector::Reference` copies it into
+        // the vector's own buffers, so it is destroyed right after.
+        unsafe {
+            let mut v = sys::duckdb_create_varchar_length(value.as_ptr().cast(), value.len() as u64);
+            sys::duckdb_vector_reference_value(self.raw, v);
+            sys::duckdb_destroy_value(&mut v);
+        }
+    }
+
     pub fn set_opt_str(&mut self, row: usize, value: Option<&str>) {
         match value {
             Some(v) => self.set_str(row, v),

@@ -262,20 +262,27 @@ impl<'a> Cursor<'a> {
     /// stop; then 64 bytes at a time, with masks of the quotes, backslashes and control bytes
     /// of the block ([`escaped_bytes`] finds the escaped bytes): the closing quote is the
     /// first unescaped quote, and no byte is visited one by one except a `\u`'s hex digits.
+    #[inline]
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         let b = self.b;
         let start = self.i + 1;
         let first = mask(&block::<16>(b, start)?, stops);
-        let mut at = start;
         if first == 0 {
-            at += 16;
-        } else {
-            let k = start + first.trailing_zeros() as usize;
-            if b.get(k) == Some(&b'"') {
-                self.i = k + 1;
-                return Some((start, k, false));
-            }
+            return self.long_string(start, start + 16);
         }
+        let k = start + first.trailing_zeros() as usize;
+        if b.get(k) != Some(&b'"') {
+            return self.long_string(start, start);
+        }
+        self.i = k + 1;
+        Some((start, k, false))
+    }
+
+    /// The rest of [`Cursor::string`] from `at`, a position in the string that no backslash
+    /// run crosses.
+    #[inline(never)]
+    fn long_string(&mut self, start: usize, mut at: usize) -> Option<(usize, usize, bool)> {
+        let b = self.b;
         let mut carry = 0u64;
         let mut escaped_any = false;
         loop {

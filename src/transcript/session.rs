@@ -6,7 +6,7 @@
 //! and the summary's accumulators. [`SessionScanner::finish`] resolves the look-ahead and
 //! returns the file's events and summary.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use super::event::{classify, slash_commands, user_texts, Event, EventType, EventView, Text, Texts};
 use super::record::{is_repairable, repair, Content, LineError, Record, Usage};
@@ -97,7 +97,7 @@ impl SessionScanner {
             first_time: None,
             last_time: None,
             untimed_prefix: 0,
-            failed_tools: HashSet::new(),
+            failed_tools: HashSet::default(),
             last_cwd: None,
             last_model: None,
             tool_names: Vec::new(),

@@ -3,7 +3,9 @@
 /// Default gap (seconds) after which activity starts a new block.
 pub const DEFAULT_GAP_SECONDS: i64 = 600;
 
-use std::collections::HashMap;
+// foldhash rather than std's SipHash for the per-file maps of ids and names: faster on short keys, and
+// seeded at random per process as std's is.
+use foldhash::HashMap;
 
 /// The version of the processing rules, as the reference server stores it.
 pub const PROCESSOR_VERSION: i32 = 2;

@@ -230,7 +230,8 @@ fn command_tag() -> &'static Regex {
 
 /// Slash-command names in one user text: the leading `/name` first, then every tag.
 pub fn slash_commands(text: &str, mut out: impl FnMut(&str)) {
-    if text.is_empty() {
+    // Both rules need a `/`; most user texts have none.
+    if !text.contains('/') {
         return;
     }
     if let Some(c) = leading_slash().captures(text) {
@@ -292,7 +293,14 @@ pub fn user_texts<'r>(rec: &'r Record<'_>) -> impl Iterator<Item = std::borrow::
         Some(Content::Items(items)) => items.as_slice(),
         _ => &[],
     };
-    text.into_iter().chain(items.iter().filter(|i| i.kind.as_deref() == Some("text")).filter_map(Item::text))
+    let texts = items.iter().filter(|i| i.kind.as_deref() == Some("text") && i.text.is_some_and(may_name_a_command));
+    text.into_iter().chain(texts.filter_map(Item::text))
+}
+
+/// Whether the raw JSON of a text may hold a slash command once decoded: it needs a `/`,
+/// written as is, as `\/`, or as a `\u` escape.
+fn may_name_a_command(raw: &str) -> bool {
+    raw.contains('/') || raw.contains("\\u")
 }
 
 #[cfg(test)]
@@ -394,6 +402,18 @@ mod tests {
         let v = e.view(&a);
         assert_eq!((v.event_uuid, v.tool_id, v.cwd, v.tool_name), (Some("cde"), Some("cde"), Some("cde"), None));
         assert_eq!(std::mem::size_of::<Option<Text>>(), std::mem::size_of::<Text>());
+    }
+
+    #[test]
+    fn user_texts_skip_only_texts_without_a_slash() {
+        let rec = Record::parse(
+            br#"{"message":{"content":[{"type":"text","text":"\u002fclear"},{"type":"text","text":"\/model x"},{"type":"text","text":"no command"},{"type":"text","text":"<command-name>/a</command-name>"}]}}"#,
+        )
+        .unwrap();
+        let texts: Vec<String> = user_texts(&rec).map(|t| t.into_owned()).collect();
+        assert_eq!(texts, ["/clear", "/model x", "<command-name>/a</command-name>"]);
+        let found: Vec<String> = texts.iter().flat_map(|t| names(t)).collect();
+        assert_eq!(found, ["clear", "model", "a"]);
     }
 
     #[test]

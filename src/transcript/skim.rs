@@ -200,11 +200,13 @@ fn stops(v: u8x16) -> u8x16 {
     v.cmp_eq(u8x16::splat(b'"')) | v.cmp_eq(u8x16::splat(b'\\')) | v.min(u8x16::splat(0x1f)).cmp_eq(v)
 }
 
-/// The bytes that may follow a backslash: `" \\ / b f n r t u`.
+/// The bytes that may follow a backslash.
+const ESCAPE_LETTERS: &[u8; 9] = b"\"\\/bfnrtu";
+
+/// [`ESCAPE_LETTERS`] in a 16-byte vector.
 #[inline(always)]
 fn escape_letters(v: u8x16) -> u8x16 {
-    let is = |c: u8| v.cmp_eq(u8x16::splat(c));
-    is(b'"') | is(b'\\') | is(b'/') | is(b'b') | is(b'f') | is(b'n') | is(b'r') | is(b't') | is(b'u')
+    ESCAPE_LETTERS[1..].iter().fold(v.cmp_eq(u8x16::splat(ESCAPE_LETTERS[0])), |m, &c| m | v.cmp_eq(u8x16::splat(c)))
 }
 
 /// The bytes of a 64-byte block that a backslash escapes, given the backslashes and whether
@@ -220,6 +222,123 @@ fn escaped_bytes(backslash: u64, carry: &mut u64) -> u64 {
     let (even_starts, overflow) = odd_starts.overflowing_add(backslash);
     *carry = u64::from(overflow);
     (EVEN ^ (even_starts << 1)) & follows_escape
+}
+
+/// The masks [`string_end`] needs of a 64-byte block, one bit per byte.
+trait Lanes: Copy {
+    /// Quotes, backslashes and bytes below 0x20.
+    fn stops(self, block: &[u8; BLOCK]) -> (u64, u64, u64);
+    /// The bytes that may follow a backslash ([`escape_letters`]), and the `u`s among them.
+    fn letters(self, block: &[u8; BLOCK]) -> (u64, u64);
+}
+
+/// 16-byte compares (SSE2, part of every x86-64), through `wide`.
+#[derive(Clone, Copy)]
+struct Sse2;
+
+impl Lanes for Sse2 {
+    #[inline(always)]
+    fn stops(self, block: &[u8; BLOCK]) -> (u64, u64, u64) {
+        (
+            mask(block, |v| v.cmp_eq(u8x16::splat(b'"'))),
+            mask(block, |v| v.cmp_eq(u8x16::splat(b'\\'))),
+            mask(block, |v| v.min(u8x16::splat(0x1f)).cmp_eq(v)),
+        )
+    }
+
+    #[inline(always)]
+    fn letters(self, block: &[u8; BLOCK]) -> (u64, u64) {
+        (mask(block, escape_letters), mask(block, |v| v.cmp_eq(u8x16::splat(b'u'))))
+    }
+}
+
+/// 32-byte compares (AVX2), through `pulp`'s safe intrinsics; only made from a
+/// `pulp::x86::V3` token, which exists only where the CPU has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Avx2(pulp::x86::V3);
+
+#[cfg(target_arch = "x86_64")]
+impl Avx2 {
+    /// One bit per byte of `block` where `hit` says so.
+    #[inline(always)]
+    fn mask(self, block: &[u8; BLOCK], hit: impl Fn(std::arch::x86_64::__m256i) -> std::arch::x86_64::__m256i) -> u64 {
+        let mut bits = 0u64;
+        for (n, chunk) in block.chunks_exact(32).enumerate() {
+            let bytes: [u8; 32] = chunk.try_into().unwrap_or([0; 32]);
+            let v = pulp::bytemuck::cast(bytes);
+            bits |= u64::from(self.0.avx2._mm256_movemask_epi8(hit(v)) as u32) << (32 * n);
+        }
+        bits
+    }
+
+    #[inline(always)]
+    fn eq(self, v: std::arch::x86_64::__m256i, byte: u8) -> std::arch::x86_64::__m256i {
+        self.0.avx2._mm256_cmpeq_epi8(v, self.0.avx._mm256_set1_epi8(byte as i8))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Avx2 {
+    #[inline(always)]
+    fn stops(self, block: &[u8; BLOCK]) -> (u64, u64, u64) {
+        let below_space =
+            |v| self.0.avx2._mm256_cmpeq_epi8(self.0.avx2._mm256_min_epu8(v, self.0.avx._mm256_set1_epi8(0x1f)), v);
+        (self.mask(block, |v| self.eq(v, b'"')), self.mask(block, |v| self.eq(v, b'\\')), self.mask(block, below_space))
+    }
+
+    #[inline(always)]
+    fn letters(self, block: &[u8; BLOCK]) -> (u64, u64) {
+        let letters = |v| {
+            let first = self.eq(v, ESCAPE_LETTERS[0]);
+            ESCAPE_LETTERS[1..].iter().fold(first, |m, &c| self.0.avx2._mm256_or_si256(m, self.eq(v, c)))
+        };
+        (self.mask(block, letters), self.mask(block, |v| self.eq(v, b'u')))
+    }
+}
+
+/// Scans a string from `at` (inside it, where no backslash run crosses) 64 bytes at a time:
+/// the position of its closing quote and whether it holds an escape, or `None` when it is
+/// not a valid JSON string. The closing quote is the first unescaped quote ([`escaped_bytes`]);
+/// no byte is visited one by one except a `\u`'s hex digits.
+#[inline(always)]
+fn string_end<L: Lanes>(lanes: L, b: &[u8], mut at: usize) -> Option<(usize, bool)> {
+    let mut carry = 0u64;
+    let mut escaped_any = false;
+    loop {
+        let bytes = block::<BLOCK>(b, at)?;
+        let (quote, backslash, control) = lanes.stops(&bytes);
+        let escaped = escaped_bytes(backslash, &mut carry);
+        let closing = quote & !escaped;
+        // The bytes of the string in this block: those before the closing quote.
+        let inside = if closing == 0 { u64::MAX } else { (closing & closing.wrapping_neg()) - 1 };
+        if control & inside != 0 {
+            return None;
+        }
+        let escaped = escaped & inside;
+        if escaped != 0 {
+            escaped_any = true;
+            let (letters, u) = lanes.letters(&bytes);
+            if escaped & !letters != 0 {
+                return None;
+            }
+            let mut u = escaped & u;
+            while u != 0 {
+                let k = at + u.trailing_zeros() as usize;
+                if !b.get(k + 1..k + 5)?.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                u &= u - 1;
+            }
+        }
+        if closing != 0 {
+            return Some((at + closing.trailing_zeros() as usize, escaped_any));
+        }
+        at += BLOCK;
+        if at >= b.len() {
+            return None;
+        }
+    }
 }
 
 /// Deepest nesting [`Cursor::skip_value`] tracks before it gives up (`serde_json` has no
@@ -279,49 +398,24 @@ impl<'a> Cursor<'a> {
     }
 
     /// The rest of [`Cursor::string`] from `at`, a position in the string that no backslash
-    /// run crosses.
+    /// run crosses. With AVX2 (checked at run time, through `pulp`), 32 bytes per compare;
+    /// else SSE2, 16.
     #[inline(never)]
-    fn long_string(&mut self, start: usize, mut at: usize) -> Option<(usize, usize, bool)> {
+    fn long_string(&mut self, start: usize, at: usize) -> Option<(usize, usize, bool)> {
         let b = self.b;
-        let mut carry = 0u64;
-        let mut escaped_any = false;
-        loop {
-            let bytes = block::<BLOCK>(b, at)?;
-            let quote = mask(&bytes, |v| v.cmp_eq(u8x16::splat(b'"')));
-            let backslash = mask(&bytes, |v| v.cmp_eq(u8x16::splat(b'\\')));
-            let control = mask(&bytes, |v| v.min(u8x16::splat(0x1f)).cmp_eq(v));
-            let escaped = escaped_bytes(backslash, &mut carry);
-            let closing = quote & !escaped;
-            // The bytes of the string in this block: those before the closing quote.
-            let inside = if closing == 0 { u64::MAX } else { (closing & closing.wrapping_neg()) - 1 };
-            if control & inside != 0 {
-                return None;
-            }
-            let escaped = escaped & inside;
-            if escaped != 0 {
-                escaped_any = true;
-                if escaped & !mask(&bytes, escape_letters) != 0 {
-                    return None;
-                }
-                let mut u = escaped & mask(&bytes, |v| v.cmp_eq(u8x16::splat(b'u')));
-                while u != 0 {
-                    let k = at + u.trailing_zeros() as usize;
-                    if !b.get(k + 1..k + 5)?.iter().all(u8::is_ascii_hexdigit) {
-                        return None;
-                    }
-                    u &= u - 1;
-                }
-            }
-            if closing != 0 {
-                let k = at + closing.trailing_zeros() as usize;
-                self.i = k + 1;
-                return Some((start, k, escaped_any));
-            }
-            at += BLOCK;
-            if at >= b.len() {
-                return None;
-            }
-        }
+        #[cfg(target_arch = "x86_64")]
+        let found = match pulp::x86::V3::try_new() {
+            Some(simd) => simd.vectorize(
+                #[inline(always)]
+                || string_end(Avx2(simd), b, at),
+            ),
+            None => string_end(Sse2, b, at),
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let found = string_end(Sse2, b, at);
+        let (k, escaped) = found?;
+        self.i = k + 1;
+        Some((start, k, escaped))
     }
 
     /// A number, checked against the JSON grammar; returns whether it is a plain integer.
@@ -692,6 +786,50 @@ mod tests {
         assert_eq!(plain_string(r#""/cmd x""#), Some("/cmd x"));
         assert_eq!(plain_string(r#""a\nb""#), None);
         assert_eq!(plain_string("5"), None);
+    }
+
+    /// The SSE2 path runs only on CPUs without AVX2: it must give the AVX2 path's answers
+    /// (and on such a CPU the unit tests above check it against serde_json).
+    #[test]
+    fn both_lane_widths_agree() {
+        let alphabet: &[u8] = b"ab\"\\\\u0fn/\x01\xc3\xa9 ";
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for _ in 0..20_000 {
+            let len = next() % 200;
+            let b: Vec<u8> = (0..len).map(|_| alphabet[next() % alphabet.len()]).collect();
+            let at = next() % (len + 1);
+            let sse2 = string_end(Sse2, &b, at);
+            #[cfg(target_arch = "x86_64")]
+            if let Some(simd) = pulp::x86::V3::try_new() {
+                assert_eq!(simd.vectorize(|| string_end(Avx2(simd), &b, at)), sse2, "{:?} from {at}", b);
+            }
+            // Against a byte-by-byte reading of the same rules.
+            assert_eq!(sse2, string_end_bytewise(&b, at), "{:?} from {at}", b);
+        }
+    }
+
+    /// [`string_end`], one byte at a time.
+    fn string_end_bytewise(b: &[u8], mut at: usize) -> Option<(usize, bool)> {
+        let mut escaped = false;
+        loop {
+            match *b.get(at)? {
+                b'"' => return Some((at, escaped)),
+                b'\\' => {
+                    escaped = true;
+                    match *b.get(at + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => at += 2,
+                        b'u' if b.get(at + 2..at + 6)?.iter().all(u8::is_ascii_hexdigit) => at += 6,
+                        _ => return None,
+                    }
+                }
+                c if c < 0x20 => return None,
+                _ => at += 1,
+            }
+        }
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! Most of a transcript's bytes sit in values the record never reads: tool outputs, file
 //! snapshots, progress payloads, assistant text. `serde_json` has to walk them a few bytes at a
 //! time. This reader validates them just as strictly but crosses a string 16, then 64 bytes at
-//! a time: SSE2 compares (the `wide` crate, safe SIMD) turn its quotes, backslashes and bytes
-//! below 0x20 into bit masks, the escaped bytes follow by bit arithmetic, and no byte is
-//! visited one by one. Between tokens only the space is read as whitespace.
+//! a time: vector compares (AVX2 through `pulp` where the CPU has it, else SSE2 through
+//! `wide`; both safe) turn its quotes, backslashes and bytes below 0x20 into bit masks, the
+//! escaped bytes follow by bit arithmetic, and no byte is visited one by one. Between tokens only the space is read as whitespace.
 //!
 //! The contract is one-sided. [`record`] returns `None` for anything it does not handle, and
 //! the caller then parses the line with `serde_json` as before: a control byte in a string or

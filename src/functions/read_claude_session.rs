@@ -102,14 +102,17 @@ fn write_events(out: &mut OutputChunk, columns: &[usize], path: &str, file: &Ses
     for (i, &col) in columns.iter().enumerate() {
         let mut v = out.column(i);
         // A chunk holds the events of one file: its name and session id are constant.
-        match col {
-            0 => v.set_constant_str(path),
-            1 => v.set_constant_str(session_id),
-            _ => {}
+        let constant = match col {
+            0 => Some(path),
+            1 => Some(session_id),
+            _ => None,
+        };
+        if let Some(value) = constant {
+            v.set_constant_str(value);
+            continue;
         }
         for (r, e) in events.iter().enumerate() {
             match col {
-                0 | 1 => break,
                 2 => v.set_str(r, e.id_into(session_id, texts, &mut id_buf)),
                 3 => v.set_opt_str(r, texts.opt(e.event_uuid)),
                 4 => v.set_opt_str(r, texts.opt(e.parent_uuid)),

@@ -329,45 +329,43 @@ mod tests {
         assert_eq!(names(""), Vec::<String>::new());
     }
 
-    #[test]
-    fn event_id_matches_the_reference_key() {
-        // sha256("sess-mixed|u1|||slash_command||compound:debug"), as the reference server computes it.
-        let e = EventView {
+    /// An event of `event_type` with nothing else set.
+    fn bare(event_type: EventType) -> Event {
+        Event {
             line_number: 1,
-            event_uuid: Some("u1"),
+            event_uuid: None,
             parent_uuid: None,
             tool_id: None,
-            event_type: EventType::SlashCommand,
+            event_type,
             tool_name: None,
             skill_name: None,
             subagent_type: None,
-            command_name: Some("compound:debug"),
+            command_name: None,
             is_error: false,
             model: None,
             cwd: None,
             occurred_at: None,
             is_sidechain: None,
             tool_input: None,
+        }
+    }
+
+    #[test]
+    fn event_id_matches_the_reference_key() {
+        // sha256("sess-mixed|u1|||slash_command||compound:debug"), as the reference server computes it.
+        let no_texts = Texts::default();
+        let e = EventView {
+            event_uuid: Some("u1"),
+            command_name: Some("compound:debug"),
+            ..bare(EventType::SlashCommand).view(&no_texts)
         };
         assert_eq!(e.id("sess-mixed"), "255cd5cbe8553193ab3bb5da07f878be241a485a8df6cf2221525fddc06d3797");
         // The same key from the stored event.
         let mut texts = Texts::default();
         let stored = Event {
-            line_number: 1,
             event_uuid: Some(texts.push("u1")),
-            parent_uuid: None,
-            tool_id: None,
-            event_type: EventType::SlashCommand,
-            tool_name: None,
-            skill_name: None,
-            subagent_type: None,
             command_name: Some(texts.push("compound:debug")),
-            is_error: false,
-            model: None,
-            cwd: None,
-            occurred_at: None,
-            is_sidechain: None,
-            tool_input: None,
+            ..bare(EventType::SlashCommand)
         };
         assert_eq!(stored.view(&texts), e);
         assert_eq!(stored.id_into("sess-mixed", &texts, &mut [0; 64]), e.id("sess-mixed"));
@@ -381,23 +379,7 @@ mod tests {
         let mut b = Texts::default();
         let y = b.push("cde");
         let by = a.append(&b);
-        let mut e = Event {
-            line_number: 1,
-            event_uuid: Some(y),
-            parent_uuid: None,
-            tool_id: Some(y),
-            event_type: EventType::ToolUse,
-            tool_name: None,
-            skill_name: None,
-            subagent_type: None,
-            command_name: None,
-            is_error: false,
-            model: None,
-            cwd: Some(y),
-            occurred_at: None,
-            is_sidechain: None,
-            tool_input: None,
-        };
+        let mut e = Event { event_uuid: Some(y), tool_id: Some(y), cwd: Some(y), ..bare(EventType::ToolUse) };
         e.shift(by);
         let v = e.view(&a);
         assert_eq!((v.event_uuid, v.tool_id, v.cwd, v.tool_name), (Some("cde"), Some("cde"), Some("cde"), None));

@@ -452,12 +452,8 @@ impl<'a> Cursor<'a> {
                 b'f' => self.literal(b"false")?,
                 b'n' => self.literal(b"null")?,
                 open_byte @ (b'{' | b'[') => {
-                    self.i += 1;
-                    self.ws();
                     let close = if open_byte == b'{' { b'}' } else { b']' };
-                    if self.peek()? == close {
-                        self.i += 1;
-                    } else {
+                    if self.open(close)? {
                         if depth == MAX_SKIP_DEPTH {
                             return None;
                         }
@@ -517,10 +513,7 @@ impl<'a> Cursor<'a> {
     /// At a `{`: walks the object, calling `value(cursor, key)` with the cursor on each
     /// value; `value` must consume it. A key with an escape is left to `serde_json`.
     fn object(&mut self, mut value: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
-        self.i += 1;
-        self.ws();
-        if self.peek()? == b'}' {
-            self.i += 1;
+        if !self.open(b'}')? {
             return Some(());
         }
         let b = self.b;
@@ -536,17 +529,8 @@ impl<'a> Cursor<'a> {
             self.eat(b':')?;
             self.ws();
             value(self, &b[start..end])?;
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.i += 1;
-                    self.ws();
-                }
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.next(b'}')? {
+                return Some(());
             }
         }
     }
@@ -652,27 +636,44 @@ impl<'a> Cursor<'a> {
     /// At a `[`: walks the array, calling `element(cursor)` with the cursor on each element;
     /// `element` must consume it.
     fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.i += 1;
-        self.ws();
-        if self.peek()? == b']' {
-            self.i += 1;
+        if !self.open(b']')? {
             return Some(());
         }
         loop {
             element(self)?;
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.i += 1;
-                    self.ws();
-                }
-                b']' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.next(b']')? {
+                return Some(());
             }
         }
+    }
+
+    /// At a `{` or `[`: moves past it; whether an element follows (`false`: the container was
+    /// empty and `close` is consumed too).
+    fn open(&mut self, close: u8) -> Option<bool> {
+        self.i += 1;
+        self.ws();
+        if self.peek()? == close {
+            self.i += 1;
+            return Some(false);
+        }
+        Some(true)
+    }
+
+    /// After an element of a container that ends with `close`: moves past the `,` and
+    /// whether another element follows (`false`: `close` is consumed); `None` for anything
+    /// else.
+    fn next(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let more = match self.peek()? {
+            b',' => true,
+            c if c == close => false,
+            _ => return None,
+        };
+        self.i += 1;
+        if more {
+            self.ws();
+        }
+        Some(more)
     }
 }
 

@@ -1,25 +1,31 @@
 //! Profiling aid: runs the transcript core over files without DuckDB.
 //!
-//!     cargo run --release --example scan_files -- [--threads N] [--summary] [--reps N] FILE...
+//!     cargo run --release --example scan_files -- [--threads N] [--summary | --fields BITS] [--reps N] FILE...
 //!
+//! `--fields BITS`: the events with only these fields (a bit mask of [`Fields`], as a number;
+//! 0 is the row count alone), as a projection asks for them. The default is every field.
 //! `--reps N` makes N passes and prints each, then the fastest and the median: on a noisy VM,
 //! compare two builds by alternating short runs of each and their fastest passes.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use claude_usage::transcript::{lines, Needs, SessionScanner};
+use claude_usage::transcript::{lines, Fields, Needs, SessionScanner};
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut threads = 1;
-    let mut needs = Needs { events: true, tool_input: true, summary: false };
+    let mut needs = Needs::events(Fields::ALL);
     if let Some(i) = args.iter().position(|a| a == "--threads") {
         threads = args[i + 1].parse().expect("thread count");
         args.drain(i..i + 2);
     }
     if let Some(i) = args.iter().position(|a| a == "--summary") {
-        needs = Needs { events: false, tool_input: false, summary: true };
+        needs = Needs::SUMMARY;
         args.remove(i);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--fields") {
+        needs = Needs::events(Fields::from_bits(args[i + 1].parse().expect("a field mask")));
+        args.drain(i..i + 2);
     }
     let mut reps = 1;
     if let Some(i) = args.iter().position(|a| a == "--reps") {

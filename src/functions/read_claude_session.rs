@@ -6,34 +6,40 @@ use std::ops::Range;
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Boolean, Timestamp, Varchar};
-use crate::transcript::{Needs, SessionOutput};
+use crate::transcript::{Fields, Needs, SessionOutput};
 
 use super::scan::{Scan, ScanBind, ThreadReader};
 
 pub struct ReadClaudeSession;
 
-/// The result columns, in order.
-pub const COLUMNS: [(&str, ColumnType); 18] = [
-    ("filename", Varchar),
-    ("session_id", Varchar),
-    ("id", Varchar),
-    ("event_uuid", Varchar),
-    ("parent_uuid", Varchar),
-    ("tool_id", Varchar),
-    ("event_type", Varchar),
-    ("tool_name", Varchar),
-    ("skill_name", Varchar),
-    ("subagent_type", Varchar),
-    ("command_name", Varchar),
-    ("is_error", Boolean),
-    ("model", Varchar),
-    ("cwd", Varchar),
-    ("occurred_at", Timestamp),
-    ("line_number", Bigint),
-    ("is_sidechain", Boolean),
-    ("tool_input", Varchar),
+/// The result columns, in order, with the parts of an event each one reads: the scan derives
+/// and stores only those of the projected columns.
+pub const COLUMNS: [(&str, ColumnType, Fields); 18] = [
+    ("filename", Varchar, Fields::NONE),
+    ("session_id", Varchar, Fields::NONE),
+    ("id", Varchar, Fields::ID),
+    ("event_uuid", Varchar, Fields::EVENT_UUID),
+    ("parent_uuid", Varchar, Fields::PARENT_UUID),
+    ("tool_id", Varchar, Fields::TOOL_ID),
+    ("event_type", Varchar, Fields::NONE),
+    ("tool_name", Varchar, Fields::TOOL_NAME),
+    ("skill_name", Varchar, Fields::SKILL_NAME),
+    ("subagent_type", Varchar, Fields::SUBAGENT_TYPE),
+    ("command_name", Varchar, Fields::COMMAND_NAME),
+    ("is_error", Boolean, Fields::IS_ERROR),
+    ("model", Varchar, Fields::MODEL),
+    ("cwd", Varchar, Fields::CWD),
+    ("occurred_at", Timestamp, Fields::OCCURRED_AT),
+    ("line_number", Bigint, Fields::NONE),
+    ("is_sidechain", Boolean, Fields::IS_SIDECHAIN),
+    ("tool_input", Varchar, Fields::TOOL_INPUT),
 ];
-const TOOL_INPUT: usize = 17;
+
+/// The parts of an event that the projected `columns` read (an index outside the table, such
+/// as DuckDB's row id, reads none).
+pub fn fields_of(columns: &[usize]) -> Fields {
+    columns.iter().filter_map(|&c| COLUMNS.get(c)).fold(Fields::NONE, |all, &(_, _, f)| all | f)
+}
 
 pub struct Global {
     scan: Scan,
@@ -55,15 +61,14 @@ impl TableFunction for ReadClaudeSession {
     type Local = Local;
 
     fn bind(info: &BindInfo) -> Result<ScanBind, String> {
-        let bind = ScanBind::bind(Self::NAME, info, &COLUMNS)?;
+        let bind = ScanBind::bind(Self::NAME, info, &COLUMNS.map(|(name, ty, _)| (name, ty)))?;
         info.set_cardinality(bind.files.len() as u64 * 1000, false);
         Ok(bind)
     }
 
     fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
         let columns = info.projected_columns();
-        let needs = Needs { events: true, tool_input: columns.contains(&TOOL_INPUT), summary: false };
-        let scan = Scan::new(Self::NAME, bind, needs);
+        let scan = Scan::new(Self::NAME, bind, Needs::events(fields_of(&columns)));
         info.set_max_threads(scan.max_threads());
         Ok(Global { scan, columns })
     }
@@ -128,7 +133,7 @@ fn write_events(out: &mut OutputChunk, columns: &[usize], path: &str, file: &Ses
                 14 => v.set_opt_i64(r, e.occurred_at),
                 15 => v.set_i64(r, e.line_number as i64),
                 16 => v.set_opt_bool(r, e.is_sidechain),
-                TOOL_INPUT => v.set_opt_str(r, texts.opt(e.tool_input)),
+                17 => v.set_opt_str(r, texts.opt(e.tool_input)),
                 _ => v.set_null(r),
             }
         }

@@ -53,7 +53,7 @@ pub struct Local {
     rows: Vec<(usize, Summary)>,
 }
 
-const NEEDS: Needs = Needs { events: false, tool_input: false, summary: true };
+const NEEDS: Needs = Needs::SUMMARY;
 
 impl TableFunction for SessionSummary {
     const NAME: &'static str = "session_summary";

@@ -164,6 +164,106 @@ impl Event {
     }
 }
 
+/// A set of the parts of an event ([`Event`]'s optional fields). `line_number` and
+/// `event_type` are always there: they cost nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields(u16);
+
+impl Fields {
+    pub const NONE: Fields = Fields(0);
+    pub const EVENT_UUID: Fields = Fields(1 << 0);
+    pub const PARENT_UUID: Fields = Fields(1 << 1);
+    pub const TOOL_ID: Fields = Fields(1 << 2);
+    pub const TOOL_NAME: Fields = Fields(1 << 3);
+    pub const SKILL_NAME: Fields = Fields(1 << 4);
+    pub const SUBAGENT_TYPE: Fields = Fields(1 << 5);
+    pub const COMMAND_NAME: Fields = Fields(1 << 6);
+    pub const IS_ERROR: Fields = Fields(1 << 7);
+    pub const MODEL: Fields = Fields(1 << 8);
+    pub const CWD: Fields = Fields(1 << 9);
+    pub const OCCURRED_AT: Fields = Fields(1 << 10);
+    pub const IS_SIDECHAIN: Fields = Fields(1 << 11);
+    pub const TOOL_INPUT: Fields = Fields(1 << 12);
+    pub const ALL: Fields = Fields((1 << 13) - 1);
+    /// What the event id ([`Event::id_into`]) is computed from, besides the session id.
+    pub const ID: Fields = Fields::EVENT_UUID.with(Fields::TOOL_ID).with(Fields::TOOL_NAME).with(Fields::COMMAND_NAME);
+    /// Each field alone, in [`Event`]'s order.
+    pub const EACH: [Fields; 13] = [
+        Fields::EVENT_UUID,
+        Fields::PARENT_UUID,
+        Fields::TOOL_ID,
+        Fields::TOOL_NAME,
+        Fields::SKILL_NAME,
+        Fields::SUBAGENT_TYPE,
+        Fields::COMMAND_NAME,
+        Fields::IS_ERROR,
+        Fields::MODEL,
+        Fields::CWD,
+        Fields::OCCURRED_AT,
+        Fields::IS_SIDECHAIN,
+        Fields::TOOL_INPUT,
+    ];
+
+    /// Both sets.
+    pub const fn with(self, other: Fields) -> Fields {
+        Fields(self.0 | other.0)
+    }
+
+    /// Whether every field of `other` is in the set.
+    pub const fn contains(self, other: Fields) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The set with the bits of `bits` (the low 13 count).
+    pub const fn from_bits(bits: u16) -> Fields {
+        Fields(bits & Fields::ALL.0)
+    }
+
+    pub const fn bits(self) -> u16 {
+        self.0
+    }
+
+    /// The fields not in the set.
+    pub const fn complement(self) -> Fields {
+        Fields(!self.0 & Fields::ALL.0)
+    }
+
+    /// `view` with the fields outside the set cleared (absent, `is_error` false): what a scan
+    /// that asked for this set gives.
+    pub fn mask<'t>(self, view: EventView<'t>) -> EventView<'t> {
+        let pick = |f: Fields, v: Option<&'t str>| if self.contains(f) { v } else { None };
+        EventView {
+            event_uuid: pick(Fields::EVENT_UUID, view.event_uuid),
+            parent_uuid: pick(Fields::PARENT_UUID, view.parent_uuid),
+            tool_id: pick(Fields::TOOL_ID, view.tool_id),
+            tool_name: pick(Fields::TOOL_NAME, view.tool_name),
+            skill_name: pick(Fields::SKILL_NAME, view.skill_name),
+            subagent_type: pick(Fields::SUBAGENT_TYPE, view.subagent_type),
+            command_name: pick(Fields::COMMAND_NAME, view.command_name),
+            is_error: self.contains(Fields::IS_ERROR) && view.is_error,
+            model: pick(Fields::MODEL, view.model),
+            cwd: pick(Fields::CWD, view.cwd),
+            occurred_at: if self.contains(Fields::OCCURRED_AT) { view.occurred_at } else { None },
+            is_sidechain: if self.contains(Fields::IS_SIDECHAIN) { view.is_sidechain } else { None },
+            tool_input: pick(Fields::TOOL_INPUT, view.tool_input),
+            ..view
+        }
+    }
+}
+
+impl std::ops::BitOr for Fields {
+    type Output = Fields;
+    fn bitor(self, other: Fields) -> Fields {
+        self.with(other)
+    }
+}
+
+impl std::ops::BitOrAssign for Fields {
+    fn bitor_assign(&mut self, other: Fields) {
+        *self = self.with(other);
+    }
+}
+
 /// An [`Event`] with its strings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EventView<'t> {
@@ -251,25 +351,40 @@ pub struct Classified<'a> {
     pub subagent_type: Option<std::borrow::Cow<'a, str>>,
 }
 
+/// Which names [`classify`] reads from a tool input (each costs a second walk over it).
+#[derive(Debug, Clone, Copy)]
+pub struct Classify {
+    /// A Skill's skill name.
+    pub skill: bool,
+    /// A Task/Agent's subagent type (the input is a long prompt; a summary does not need it).
+    pub subagent: bool,
+}
+
+impl Classify {
+    pub const ALL: Classify = Classify { skill: true, subagent: true };
+}
+
 /// Classifies a tool use by its name: `Skill` (skill from input `skill` or `name`),
-/// `Task`/`Agent` (subagent type from input, defaulting to the tool name, read only when
-/// `with_subagent_type`: a summary does not need it, and the input is a long prompt),
-/// `mcp__*`, or a plain tool use.
-pub fn classify<'a>(name: &str, item: &Item<'a>, with_subagent_type: bool) -> Classified<'a> {
+/// `Task`/`Agent` (subagent type from input, defaulting to the tool name), `mcp__*`, or a
+/// plain tool use. The names are read only where `read` asks for them.
+pub fn classify<'a>(name: &str, item: &Item<'a>, read: Classify) -> Classified<'a> {
     let non_empty = |s: Option<std::borrow::Cow<'a, str>>| s.filter(|s| !s.is_empty());
     match name {
-        "Skill" => {
-            let input = item.input.map(ToolInput::parse).unwrap_or_default();
-            Classified {
-                event_type: EventType::ToolUse,
-                skill_name: non_empty(input.skill).or_else(|| non_empty(input.name)),
-                subagent_type: None,
-            }
-        }
+        "Skill" => Classified {
+            event_type: EventType::ToolUse,
+            skill_name: read
+                .skill
+                .then(|| {
+                    let input = item.input.map(ToolInput::parse).unwrap_or_default();
+                    non_empty(input.skill).or_else(|| non_empty(input.name))
+                })
+                .flatten(),
+            subagent_type: None,
+        },
         "Task" | "Agent" => Classified {
             event_type: EventType::Subagent,
             skill_name: None,
-            subagent_type: with_subagent_type.then(|| {
+            subagent_type: read.subagent.then(|| {
                 let input = item.input.map(ToolInput::parse).unwrap_or_default();
                 non_empty(input.subagent_type).unwrap_or_else(|| name.to_owned().into())
             }),
@@ -405,17 +520,20 @@ mod tests {
         )
         .unwrap();
         let Some(Content::Items(items)) = rec.message.as_ref().map(|m| &m.content) else { panic!() };
-        let c = classify("Skill", &items[0], true);
+        let all = Classify::ALL;
+        let c = classify("Skill", &items[0], all);
         assert_eq!((c.event_type, c.skill_name.as_deref()), (EventType::ToolUse, Some("n")));
-        let c = classify("Task", &items[1], true);
+        let c = classify("Task", &items[1], all);
         assert_eq!((c.event_type, c.subagent_type.as_deref()), (EventType::Subagent, Some("Task")));
-        let c = classify("Agent", &items[2], true);
+        let c = classify("Agent", &items[2], all);
         assert_eq!(c.subagent_type.as_deref(), Some("rev"));
-        let c = classify("Agent", &items[2], false);
+        let c = classify("Agent", &items[2], Classify { skill: true, subagent: false });
         assert_eq!((c.event_type, c.subagent_type), (EventType::Subagent, None));
-        let c = classify("Skill", &items[0], false);
+        let c = classify("Skill", &items[0], Classify { skill: true, subagent: false });
         assert_eq!(c.skill_name.as_deref(), Some("n"));
-        assert_eq!(classify("mcp__gh__x", &items[0], true).event_type, EventType::McpCall);
-        assert_eq!(classify("Bash", &items[0], true).event_type, EventType::ToolUse);
+        let c = classify("Skill", &items[0], Classify { skill: false, subagent: true });
+        assert_eq!((c.event_type, c.skill_name), (EventType::ToolUse, None));
+        assert_eq!(classify("mcp__gh__x", &items[0], all).event_type, EventType::McpCall);
+        assert_eq!(classify("Bash", &items[0], all).event_type, EventType::ToolUse);
     }
 }

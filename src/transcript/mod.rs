@@ -14,6 +14,6 @@ pub mod skim;
 pub mod summary;
 pub mod timestamp;
 
-pub use event::{Event, EventType};
+pub use event::{Event, EventType, Fields};
 pub use session::{scan_bytes, Needs, SessionOutput, SessionScanner};
 pub use summary::Summary;

@@ -8,7 +8,7 @@
 
 use foldhash::{HashMap, HashSet};
 
-use super::event::{classify, slash_commands, user_texts, Event, EventType, EventView, Text, Texts};
+use super::event::{classify, slash_commands, user_texts, Classify, Event, EventType, EventView, Fields, Text, Texts};
 use super::record::{is_repairable, repair, Content, LineError, Record, Usage};
 use super::summary::{active_seconds, add_into, MessageTokens, ModelCounter, Summary, Tokens, DEFAULT_GAP_SECONDS};
 use super::timestamp::parse_timestamp;
@@ -18,14 +18,54 @@ use super::timestamp::parse_timestamp;
 pub struct Needs {
     /// Keep the events (for `read_claude_session`). Without it only their counts survive.
     pub events: bool,
-    /// Keep each tool use's input as JSON text.
-    pub tool_input: bool,
+    /// Which parts of each kept event are read (the projected columns): the rest is neither
+    /// derived nor stored. Every event is kept whatever this holds: its row exists.
+    pub fields: Fields,
     /// Accumulate the summary (for `session_summary`).
     pub summary: bool,
 }
 
 impl Needs {
-    pub const ALL: Needs = Needs { events: true, tool_input: true, summary: true };
+    pub const ALL: Needs = Needs { events: true, fields: Fields::ALL, summary: true };
+    /// The summary alone.
+    pub const SUMMARY: Needs = Needs { events: false, fields: Fields::NONE, summary: true };
+
+    /// The events with `fields`, no summary.
+    pub const fn events(fields: Fields) -> Needs {
+        Needs { events: true, fields, summary: false }
+    }
+
+    /// Whether kept events carry `f`.
+    fn keeps(&self, f: Fields) -> bool {
+        self.events && self.fields.contains(f)
+    }
+}
+
+/// What a scanner derives, decided once from its [`Needs`].
+#[derive(Debug, Clone, Copy)]
+struct Work {
+    /// Parse timestamps (the summary's times, events' `occurred_at`).
+    times: bool,
+    /// Collect the ids of failed tool uses (the summary's errors, events' `is_error`).
+    failures: bool,
+    /// Keep each event's tool id: asked for, or needed at the end to resolve `is_error`.
+    tool_ids: bool,
+    /// Read a Skill's input for its skill name.
+    skills: bool,
+    /// Read a Task/Agent input for its subagent type.
+    subagents: bool,
+}
+
+impl Work {
+    fn of(needs: &Needs) -> Work {
+        Work {
+            times: needs.summary || needs.keeps(Fields::OCCURRED_AT),
+            failures: needs.summary || needs.keeps(Fields::IS_ERROR),
+            tool_ids: needs.keeps(Fields::TOOL_ID) || needs.keeps(Fields::IS_ERROR),
+            skills: needs.summary || needs.keeps(Fields::SKILL_NAME),
+            subagents: needs.keeps(Fields::SUBAGENT_TYPE),
+        }
+    }
 }
 
 /// The result of one file.
@@ -53,6 +93,7 @@ impl SessionOutput {
 /// Streaming state of one file; see the module documentation.
 pub struct SessionScanner {
     needs: Needs,
+    work: Work,
     stem: String,
     session_id: Option<String>,
     events: Vec<Event>,
@@ -89,6 +130,7 @@ impl SessionScanner {
     pub fn new(stem: &str, needs: Needs) -> Self {
         SessionScanner {
             needs,
+            work: Work::of(&needs),
             stem: stem.to_owned(),
             session_id: None,
             events: Vec::new(),
@@ -132,7 +174,8 @@ impl SessionScanner {
 
     /// Feeds one parsed line.
     pub fn push_record(&mut self, line_number: u64, rec: &Record<'_>) {
-        if let Some(t) = rec.timestamp.as_deref().and_then(parse_timestamp) {
+        let time = if self.work.times { rec.timestamp.as_deref().and_then(parse_timestamp) } else { None };
+        if let Some(t) = time {
             if self.first_time.is_none() {
                 self.first_time = Some(t);
                 self.untimed_prefix = self.events.len();
@@ -147,7 +190,9 @@ impl SessionScanner {
                 self.session_id = Some(sid.to_owned());
             }
         }
-        self.collect_failures(rec);
+        if self.work.failures {
+            self.collect_failures(rec);
+        }
 
         let kind = rec.kind.as_deref().unwrap_or("");
         match kind {
@@ -225,10 +270,16 @@ impl SessionScanner {
     fn tool_events(&mut self, line_number: u64, rec: &Record<'_>) {
         let Some(msg) = rec.message.as_ref() else { return };
         let Content::Items(items) = &msg.content else { return };
+        let work = self.work;
+        let keeps = |f| self.needs.keeps(f);
+        let (keep_name, keep_skill, keep_input) =
+            (keeps(Fields::TOOL_NAME), keeps(Fields::SKILL_NAME), keeps(Fields::TOOL_INPUT));
+        let is_sidechain = if keeps(Fields::IS_SIDECHAIN) { rec.is_sidechain } else { None };
+        let occurred_at = if keeps(Fields::OCCURRED_AT) { self.last_time } else { None };
         let mut line_fields: Option<LineFields> = None;
         for item in items.iter().filter(|i| i.kind.as_deref() == Some("tool_use")) {
             let name = item.name.as_deref().unwrap_or("");
-            let class = classify(name, item, self.needs.events);
+            let class = classify(name, item, Classify { skill: work.skills, subagent: work.subagents });
             let tool_id = item.id.as_deref().filter(|s| !s.is_empty());
             if self.needs.summary {
                 let tool = Some(name).filter(|n| !n.is_empty());
@@ -240,47 +291,56 @@ impl SessionScanner {
             let fields = match line_fields {
                 Some(f) => f,
                 None => {
-                    let f = LineFields {
-                        uuid: rec.uuid.as_deref().map(|s| self.texts.push(s)),
-                        parent: rec.parent_uuid.as_deref().map(|s| self.texts.push(s)),
-                        cwd: self.cwd(rec),
-                        model: reuse_last(&mut self.texts, &mut self.last_model, msg.model.as_deref()),
-                    };
+                    let f = self.line_fields(rec, msg.model.as_deref());
                     line_fields = Some(f);
                     f
                 }
             };
-            let tool_name = (!name.is_empty()).then(|| self.tool_name(name));
+            let tool_name = (keep_name && !name.is_empty()).then(|| self.tool_name(name));
             let texts = &mut self.texts;
+            let skill_name = if keep_skill { class.skill_name.map(|s| texts.push(&s)) } else { None };
             self.events.push(Event {
                 line_number,
                 event_uuid: fields.uuid,
                 parent_uuid: fields.parent,
-                tool_id: tool_id.map(|s| texts.push(s)),
+                tool_id: if work.tool_ids { tool_id.map(|s| texts.push(s)) } else { None },
                 event_type: class.event_type,
                 tool_name,
-                skill_name: class.skill_name.map(|s| texts.push(&s)),
+                skill_name,
                 subagent_type: class.subagent_type.map(|s| texts.push(&s)),
                 command_name: None,
                 is_error: false,
                 model: fields.model,
                 cwd: fields.cwd,
-                occurred_at: self.last_time,
-                is_sidechain: rec.is_sidechain,
-                tool_input: if self.needs.tool_input { item.input.map(|s| texts.push(s)) } else { None },
+                occurred_at,
+                is_sidechain,
+                tool_input: if keep_input { item.input.map(|s| texts.push(s)) } else { None },
             });
         }
     }
 
+    /// The line's strings its events carry, those asked for (the model only for tool uses).
+    fn line_fields(&mut self, rec: &Record<'_>, model: Option<&str>) -> LineFields {
+        let needs = self.needs;
+        let texts = &mut self.texts;
+        let mut keep = |f, v: Option<&str>| if needs.keeps(f) { v.map(|s| texts.push(s)) } else { None };
+        let uuid = keep(Fields::EVENT_UUID, rec.uuid.as_deref());
+        let parent = keep(Fields::PARENT_UUID, rec.parent_uuid.as_deref());
+        let cwd = if needs.keeps(Fields::CWD) { self.cwd(rec) } else { None };
+        let model =
+            if needs.keeps(Fields::MODEL) { reuse_last(&mut self.texts, &mut self.last_model, model) } else { None };
+        LineFields { uuid, parent, cwd, model }
+    }
+
     fn command_events(&mut self, line_number: u64, rec: &Record<'_>) {
-        // Names are kept only for events; the summary only counts them.
-        let keep = self.needs.events;
+        // Names are kept only when asked for; otherwise, and for the summary, only counted.
+        let keep_names = self.needs.keeps(Fields::COMMAND_NAME);
         let mut count = 0;
         let mut names: Vec<String> = Vec::new();
         for text in user_texts(rec) {
             slash_commands(&text, |n| {
                 count += 1;
-                if keep {
+                if keep_names {
                     names.push(n.to_owned());
                 }
             });
@@ -288,18 +348,19 @@ impl SessionScanner {
         if self.needs.summary {
             self.tally.by_type[EventType::SlashCommand as usize] += count;
         }
-        if names.is_empty() {
+        if count == 0 || !self.needs.events {
             return;
         }
-        let uuid = rec.uuid.as_deref().map(|s| self.texts.push(s));
-        let parent = rec.parent_uuid.as_deref().map(|s| self.texts.push(s));
-        let cwd = self.cwd(rec);
-        for name in names {
-            let command_name = Some(self.texts.push(&name));
+        let fields = self.line_fields(rec, None);
+        let is_sidechain = if self.needs.keeps(Fields::IS_SIDECHAIN) { rec.is_sidechain } else { None };
+        let occurred_at = if self.needs.keeps(Fields::OCCURRED_AT) { self.last_time } else { None };
+        let mut names = names.into_iter();
+        for _ in 0..count {
+            let command_name = names.next().map(|name| self.texts.push(&name));
             self.events.push(Event {
                 line_number,
-                event_uuid: uuid,
-                parent_uuid: parent,
+                event_uuid: fields.uuid,
+                parent_uuid: fields.parent,
                 tool_id: None,
                 event_type: EventType::SlashCommand,
                 tool_name: None,
@@ -308,9 +369,9 @@ impl SessionScanner {
                 command_name,
                 is_error: false,
                 model: None,
-                cwd,
-                occurred_at: self.last_time,
-                is_sidechain: rec.is_sidechain,
+                cwd: fields.cwd,
+                occurred_at,
+                is_sidechain,
                 tool_input: None,
             });
         }
@@ -333,7 +394,7 @@ impl SessionScanner {
         for (i, e) in next.events.iter_mut().enumerate() {
             e.line_number += lines_before;
             e.shift(by);
-            if i < next_untimed && self.last_time.is_some() {
+            if i < next_untimed && self.last_time.is_some() && self.needs.keeps(Fields::OCCURRED_AT) {
                 e.occurred_at = self.last_time;
             }
         }
@@ -361,18 +422,24 @@ impl SessionScanner {
 
     /// Resolves what needed the whole file and returns its events and summary.
     pub fn finish(mut self) -> SessionOutput {
-        if let Some(t) = self.first_time {
+        if let Some(t) = self.first_time.filter(|_| self.needs.keeps(Fields::OCCURRED_AT)) {
             // The first valid time of the file also dates the events before it.
             for e in &mut self.events[..self.untimed_prefix] {
                 e.occurred_at = Some(t);
             }
         }
         let session_id = self.session_id.take().unwrap_or_else(|| self.stem.clone());
-        if !self.failed_tools.is_empty() {
+        if self.needs.keeps(Fields::IS_ERROR) && !self.failed_tools.is_empty() {
             for e in &mut self.events {
                 if let Some(id) = e.tool_id {
                     e.is_error = self.failed_tools.contains(self.texts.get(id));
                 }
+            }
+        }
+        if self.work.tool_ids && !self.needs.keeps(Fields::TOOL_ID) {
+            // Kept only to resolve `is_error`.
+            for e in &mut self.events {
+                e.tool_id = None;
             }
         }
         let summary = self.needs.summary.then(|| self.summary(&session_id));
@@ -627,13 +694,46 @@ mod tests {
             (kept.subagent_dispatches, kept.mcp_calls, kept.slash_commands, kept.tool_errors),
             (count(EventType::Subagent), count(EventType::McpCall), count(EventType::SlashCommand), errors)
         );
-        let only = Needs { events: false, tool_input: false, summary: true };
+        let only = Needs::SUMMARY;
         let tallied = scan_bytes("s", data.as_bytes(), only);
         assert!(tallied.events.is_empty());
         let tallied = tallied.summary.unwrap();
         assert_eq!(tallied, kept);
         assert_eq!((kept.tool_calls, kept.tool_errors, kept.skill_invocations, kept.distinct_skills), (3, 3, 2, 1));
         assert_eq!((kept.subagent_dispatches, kept.mcp_calls, kept.slash_commands, kept.distinct_tools), (1, 1, 2, 4));
+    }
+
+    /// A projection (any set of fields) gives the same rows, each with exactly the fields asked
+    /// for, over every hand-made fixture; the summary does not depend on it.
+    #[test]
+    fn fields_asked_for_are_exactly_those_kept() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test/data/events");
+        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.retain(|p| p.extension().is_some_and(|x| x == "jsonl"));
+        files.sort();
+        assert!(files.len() > 20, "fixtures in {dir:?}");
+        let mut sets = vec![Fields::NONE, Fields::ALL, Fields::ID, Fields::TOOL_NAME | Fields::IS_ERROR];
+        for f in Fields::EACH {
+            sets.extend([f, f.complement()]);
+        }
+        let mut with_events = 0;
+        for file in &files {
+            let data = std::fs::read(file).unwrap();
+            let full = scan_bytes("stem", &data, Needs::ALL);
+            with_events += usize::from(!full.events.is_empty());
+            for &fields in &sets {
+                for summary in [false, true] {
+                    let out = scan_bytes("stem", &data, Needs { events: true, fields, summary });
+                    let want: Vec<_> = full.views().map(|v| fields.mask(v)).collect();
+                    assert_eq!(out.views().collect::<Vec<_>>(), want, "{file:?} {fields:?} summary {summary}");
+                    assert_eq!(out.session_id, full.session_id);
+                    assert_eq!(out.summary, summary.then(|| full.summary.clone().unwrap()));
+                }
+            }
+            // Nothing asked for, nothing stored: the rows alone.
+            assert!(scan_bytes("stem", &data, Needs::events(Fields::NONE)).texts.is_empty(), "{file:?}");
+        }
+        assert!(with_events > 20);
     }
 
     #[test]

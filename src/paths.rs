@@ -165,14 +165,14 @@ impl Walker {
                 }
             }
             Comp::Glob(pattern) => {
-                for (name, path) in list(dir) {
-                    if !pattern.matches_with(&name, MATCH) {
+                for entry in list(dir) {
+                    if !pattern.matches_with(&entry.name, MATCH) {
                         continue;
                     }
                     if rest.is_empty() {
-                        self.out.push(path);
-                    } else if path.is_dir() {
-                        self.walk(&path, rest);
+                        self.out.push(entry.path);
+                    } else if entry.is_dir() {
+                        self.walk(&entry.path, rest);
                     }
                 }
             }
@@ -187,11 +187,11 @@ impl Walker {
                     self.walk(dir, rest);
                 }
                 // ... or one more, then `**` again; a trailing `**` also takes every file.
-                for (_, path) in list(dir) {
-                    if path.is_dir() {
-                        self.walk(&path, comps);
+                for entry in list(dir) {
+                    if entry.is_dir() {
+                        self.walk(&entry.path, comps);
                     } else if rest.is_empty() {
-                        self.out.push(path);
+                        self.out.push(entry.path);
                     }
                 }
             }
@@ -199,19 +199,37 @@ impl Walker {
     }
 }
 
+/// One entry of a directory listing.
+struct Entry {
+    name: String,
+    path: PathBuf,
+    /// The entry's own type as the listing gives it (no `stat` for plain files).
+    kind: Option<fs::FileType>,
+}
+
+impl Entry {
+    /// Whether the entry is a directory, or a link to one (only links cost a `stat`).
+    fn is_dir(&self) -> bool {
+        match self.kind {
+            Some(kind) if !kind.is_symlink() => kind.is_dir(),
+            _ => self.path.is_dir(),
+        }
+    }
+}
+
 /// The entries of a directory, sorted by name; an unreadable directory has none.
-fn list(dir: &Path) -> Vec<(String, PathBuf)> {
+fn list(dir: &Path) -> Vec<Entry> {
     let here = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
     let Ok(rd) = fs::read_dir(here) else { return Vec::new() };
-    let mut v: Vec<(String, PathBuf)> = rd
+    let mut v: Vec<Entry> = rd
         .filter_map(Result::ok)
         .map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let path = dir.join(&name);
-            (name, path)
+            Entry { name, path, kind: e.file_type().ok() }
         })
         .collect();
-    v.sort();
+    v.sort_by(|a, b| a.name.cmp(&b.name));
     v
 }
 

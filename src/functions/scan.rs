@@ -4,7 +4,7 @@
 //! the transcript core.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -109,66 +109,99 @@ const READ_AHEAD_BYTES: u64 = 32 << 20;
 const MAX_WAITING_FILES: usize = 1024;
 
 /// One piece of work: a whole file, or one range of a big one.
+#[derive(Debug, Clone, Copy)]
 struct Unit {
     file: usize,
     range: Range,
     part: usize,
     parts: usize,
-    /// Bytes the unit is expected to read (0 when the size is unknown).
+    /// Bytes the unit is expected to read (a whole file's size once planned; 0 when unknown).
     bytes: u64,
+    /// The size of the whole file as planned (0 when unknown).
+    file_bytes: u64,
+}
+
+impl Unit {
+    /// A file taken whole, not yet looked at.
+    fn whole(file: usize) -> Unit {
+        Unit { file, range: Range::WHOLE, part: 0, parts: 1, bytes: 0, file_bytes: 0 }
+    }
+
+    /// Bytes counted in the read-ahead window while the unit is out: a part's from when it is
+    /// taken; a whole file's only once it is done (its size is learnt by the thread reading it).
+    fn counted(&self) -> u64 {
+        if self.parts > 1 {
+            self.bytes
+        } else {
+            0
+        }
+    }
+}
+
+/// What looking at a newly taken unit decided ([`Shared::plan`]).
+enum Planned {
+    /// Read this unit (the taken one, or the first part of its file).
+    Read(Unit),
+    /// The file cannot be read: why.
+    Unreadable(usize, String),
+    /// Planning failed (a panic): the query's error.
+    Failed(usize, String),
+}
+
+/// One range of a file, read.
+struct Scanned {
+    scanner: SessionScanner,
+    /// Physical lines in the range.
+    lines: u64,
+    /// The file ended before the range did: it shrank while it was read, and what later
+    /// parts read is not a continuation of this one.
+    short: bool,
 }
 
 /// The parts of a split file read so far.
 struct Assembly {
-    parts: Vec<Option<(SessionScanner, u64)>>,
+    parts: Vec<Option<Scanned>>,
     done: usize,
     skipped: bool,
 }
 
-/// The work units of one scan, in sorted file order, and the re-assembly of split files.
+/// How big files are split into parts, and the re-assembly of their parts.
 struct WorkQueue {
-    units: Vec<Unit>,
-    /// Each file's size as planned.
-    file_bytes: Vec<u64>,
+    part_bytes: u64,
     assemblies: Mutex<HashMap<usize, Assembly>>,
 }
 
 impl WorkQueue {
-    /// Plans the units of `files` (sizes come from the file system; remote or unknown sizes
-    /// give one unit).
-    fn new(files: &[String]) -> Self {
+    fn new() -> Self {
         let part_bytes = bytes_setting("CLAUDE_USAGE_PART_BYTES", PART_BYTES);
-        let mut units = Vec::with_capacity(files.len());
-        let mut file_bytes = Vec::with_capacity(files.len());
-        for (file, path) in files.iter().enumerate() {
-            let size = if paths::is_remote(path) {
-                0
-            } else {
-                std::fs::metadata(path).ok().filter(|m| m.is_file()).map_or(0, |m| m.len())
-            };
-            file_bytes.push(size);
-            if size <= part_bytes.saturating_add(part_bytes / 2) {
-                units.push(Unit { file, range: Range::WHOLE, part: 0, parts: 1, bytes: size });
-                continue;
-            }
-            let parts = size.div_ceil(part_bytes) as usize;
-            for part in 0..parts {
+        WorkQueue { part_bytes, assemblies: Mutex::new(HashMap::new()) }
+    }
+
+    /// The parts of file `file` of `size` bytes, in order, or `None` when it is read whole
+    /// (up to 1.5 parts).
+    fn split(&self, file: usize, size: u64) -> Option<Vec<Unit>> {
+        let part_bytes = self.part_bytes;
+        if size <= part_bytes.saturating_add(part_bytes / 2) {
+            return None;
+        }
+        let parts = size.div_ceil(part_bytes) as usize;
+        let units = (0..parts)
+            .map(|part| {
                 let start = part as u64 * part_bytes;
                 // The last part reads to the end, however far the file has grown meanwhile.
                 let end = if part + 1 == parts { u64::MAX } else { start + part_bytes };
-                let bytes = end.min(size) - start;
-                units.push(Unit { file, range: Range { start, end }, part, parts, bytes });
-            }
-        }
-        WorkQueue { units, file_bytes, assemblies: Mutex::new(HashMap::new()) }
+                Unit { file, range: Range { start, end }, part, parts, bytes: end.min(size) - start, file_bytes: size }
+            })
+            .collect();
+        Some(units)
     }
 
-    /// Reads one unit. Returns the file and its output (`None`: unreadable and skipped) when
-    /// the unit completes its file, `None` when other parts of the file are still out.
+    /// Reads one unit. Returns the file, its output (`None`: unreadable and skipped) and its
+    /// size when the unit completes its file, `None` when other parts of the file are still out.
     fn process(&self, unit: &Unit, reader: &mut FileReader<'_>) -> Result<Option<Completed>, String> {
         let scanned = reader.read(unit.file, unit.range)?;
         let scanner = if unit.parts == 1 {
-            scanned.map(|(scanner, _)| scanner)
+            scanned.map(|s| s.scanner)
         } else {
             match self.assemble(unit, scanned) {
                 Assembled::Pending => return Ok(None),
@@ -176,11 +209,13 @@ impl WorkQueue {
                 Assembled::Complete(scanner) => Some(*scanner),
             }
         };
-        Ok(Some((unit.file, scanner.map(SessionScanner::finish))))
+        Ok(Some((unit.file, scanner.map(SessionScanner::finish), unit.file_bytes)))
     }
 
-    /// Stores one part; the thread that brings the last part gets the merged scanner.
-    fn assemble(&self, unit: &Unit, scanned: Option<(SessionScanner, u64)>) -> Assembled {
+    /// Stores one part; the thread that brings the last part gets the merged scanner. A file
+    /// that shrank while its parts were read ends with the first part that found it short, so
+    /// the result is still a prefix of the file.
+    fn assemble(&self, unit: &Unit, scanned: Option<Scanned>) -> Assembled {
         let parts = {
             let mut all = self.assemblies.lock().unwrap_or_else(|e| e.into_inner());
             let entry = all.entry(unit.file).or_insert_with(|| Assembly {
@@ -203,10 +238,15 @@ impl WorkQueue {
             entry.parts
         };
         let mut parts = parts.into_iter().flatten();
-        let Some((mut merged, mut lines)) = parts.next() else { return Assembled::Skipped };
-        for (next, n) in parts {
-            merged.append(next, lines);
-            lines += n;
+        let Some(first) = parts.next() else { return Assembled::Skipped };
+        let (mut merged, mut lines, mut short) = (first.scanner, first.lines, first.short);
+        for next in parts {
+            if short {
+                break;
+            }
+            merged.append(next.scanner, lines);
+            lines += next.lines;
+            short = next.short;
         }
         Assembled::Complete(Box::new(merged))
     }
@@ -218,16 +258,19 @@ enum Assembled {
     Complete(Box<SessionScanner>),
 }
 
-/// A file's index and its output (`None`: unreadable and skipped under `ignore_errors`).
-type Completed = (usize, Option<SessionOutput>);
+/// A file's index, its output (`None`: unreadable and skipped under `ignore_errors`) and its
+/// size as planned.
+type Completed = (usize, Option<SessionOutput>, u64);
 
 /// Who works on what, under one lock: the files read and not yet handed to a consumer,
 /// the units being read, and the threads taking part.
 struct Board {
-    /// The next unit to hand out.
-    next_unit: usize,
-    /// Completed files waiting for a consumer.
-    done: BTreeMap<usize, Option<SessionOutput>>,
+    /// The next file to take (files are taken in sorted order).
+    next_take: usize,
+    /// Parts of split files not yet taken: they go before the next file.
+    parts: VecDeque<Unit>,
+    /// Completed files waiting for a consumer, with their sizes.
+    done: BTreeMap<usize, (Option<SessionOutput>, u64)>,
     /// With a single consumer, files are handed out in order: the next one to hand out.
     next_file: usize,
     /// Units taken and not yet finished.
@@ -268,41 +311,104 @@ impl Shared {
         self.changed.wait(board).unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes the next unit if the read-ahead window allows it.
-    fn take(&self, board: &mut Board) -> Option<usize> {
+    /// Takes the next unit if the read-ahead window allows it: a part of a split file, else
+    /// the next file, whole (the taker plans it, see [`Shared::plan`]).
+    ///
+    /// The parts of the next file to hand out are taken even when the window is full: another
+    /// thread may have taken later files before this one was split, and while one consumer
+    /// reads, nothing that waits behind this file can leave the window before it is done.
+    fn take(&self, board: &mut Board) -> Option<Unit> {
         let full = board.ahead >= self.window_bytes || board.done.len() >= MAX_WAITING_FILES;
-        let i = board.next_unit;
-        if full || i >= self.queue.units.len() {
+        let blocking = board.parts.front().is_some_and(|part| part.file <= board.next_file);
+        if full && !blocking {
             return None;
         }
-        board.next_unit += 1;
+        let unit = match board.parts.pop_front() {
+            Some(part) => part,
+            None if board.next_take < self.files.len() => {
+                board.next_take += 1;
+                Unit::whole(board.next_take - 1)
+            }
+            None => return None,
+        };
         board.in_flight += 1;
-        board.ahead += self.queue.units[i].bytes;
-        Some(i)
+        board.ahead += unit.counted();
+        Some(unit)
     }
 
     fn exhausted(&self, board: &Board) -> bool {
-        board.next_unit >= self.queue.units.len()
+        board.next_take >= self.files.len() && board.parts.is_empty()
     }
 
-    /// Reads unit `i` and records the outcome on the board.
-    fn work(&self, i: usize, reader: &mut FileReader<'_>) {
-        let unit = &self.queue.units[i];
-        let result = catch_unwind(AssertUnwindSafe(|| self.queue.process(unit, reader))).unwrap_or_else(|payload| {
-            Err(format!(
-                "{}: internal error reading \"{}\": {}",
-                self.function,
-                self.files[unit.file],
-                panic_message(payload.as_ref())
-            ))
-        });
+    /// Looks at the file of a unit just taken whole, with one `stat` (which also keeps
+    /// directories and FIFOs from being opened: a FIFO would block): its size, and for a big
+    /// file its parts, the later ones queued first in line for any thread. Sizes are learnt
+    /// here, by the threads that read, rather than in one pass over every file before the scan
+    /// starts.
+    fn plan(&self, unit: Unit) -> Planned {
+        let path = self.files[unit.file].as_str();
+        if unit.parts > 1 || paths::is_remote(path) {
+            return Planned::Read(unit);
+        }
+        let size = match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => m.len(),
+            Ok(m) if m.is_dir() => return Planned::Unreadable(unit.file, "it is a directory".into()),
+            Ok(_) => return Planned::Unreadable(unit.file, "it is not a regular file".into()),
+            Err(e) => return Planned::Unreadable(unit.file, e.to_string()),
+        };
+        let Some(parts) = self.queue.split(unit.file, size) else {
+            return Planned::Read(Unit { bytes: size, file_bytes: size, ..unit });
+        };
+        let first = parts[0];
+        {
+            let mut board = self.lock();
+            board.ahead += first.counted();
+            // Before any later file's parts (two threads may split files at once).
+            let at = board.parts.partition_point(|u| u.file < unit.file);
+            for (k, part) in parts[1..].iter().enumerate() {
+                board.parts.insert(at + k, *part);
+            }
+        }
+        self.changed.notify_all();
+        Planned::Read(first)
+    }
+
+    /// [`Shared::plan`], a panic included (a unit taken must reach [`Shared::read`]).
+    fn plan_caught(&self, unit: Unit) -> Planned {
+        let planned = catch_unwind(AssertUnwindSafe(|| self.plan(unit)));
+        planned.unwrap_or_else(|payload| Planned::Failed(unit.file, panic_message(payload.as_ref())))
+    }
+
+    /// Plans and reads a unit just taken and records the outcome on the board.
+    fn work(&self, unit: Unit, reader: &mut FileReader<'_>) {
+        let planned = self.plan_caught(unit);
+        self.read(planned, reader);
+    }
+
+    /// Reads a planned unit and records the outcome on the board.
+    fn read(&self, planned: Planned, reader: &mut FileReader<'_>) {
+        let internal = |file: usize, why: &str| {
+            Err(format!("{}: internal error reading \"{}\": {why}", self.function, self.files[file]))
+        };
+        let (unit, result) = match planned {
+            Planned::Read(unit) => {
+                let result = catch_unwind(AssertUnwindSafe(|| self.queue.process(&unit, reader)));
+                (unit, result.unwrap_or_else(|payload| internal(unit.file, &panic_message(payload.as_ref()))))
+            }
+            // Skipped (`ignore_errors`): the file is done, with no output.
+            Planned::Unreadable(file, why) => {
+                let skipped = reader.unreadable::<()>(&self.files[file], why).map(|_| Some((file, None, 0)));
+                (Unit::whole(file), skipped)
+            }
+            Planned::Failed(file, why) => (Unit::whole(file), internal(file, &why)),
+        };
         let mut board = self.lock();
         board.in_flight -= 1;
-        board.ahead -= unit.bytes;
+        board.ahead -= unit.counted();
         match result {
-            Ok(Some((file, output))) => {
-                board.ahead += self.queue.file_bytes[file];
-                board.done.insert(file, output);
+            Ok(Some((file, output, bytes))) => {
+                board.ahead += bytes;
+                board.done.insert(file, (output, bytes));
             }
             Ok(None) => {}
             Err(e) => {
@@ -315,7 +421,7 @@ impl Shared {
 
     /// Hands out a completed file: in file order while one consumer reads (DuckDB then
     /// keeps insertion order), any file when several do.
-    fn pop(&self, board: &mut Board) -> Option<Completed> {
+    fn pop(&self, board: &mut Board) -> Option<(usize, Option<SessionOutput>)> {
         let (&first, _) = board.done.first_key_value()?;
         // Units are handed out in file order, so while one consumer reads, the lowest file
         // waiting is the next one exactly when that one is done.
@@ -323,9 +429,9 @@ impl Shared {
         if board.consumers == 1 && earlier_pending {
             return None;
         }
-        let (file, output) = board.done.pop_first()?;
+        let (file, (output, bytes)) = board.done.pop_first()?;
         board.next_file = file + 1;
-        board.ahead -= self.queue.file_bytes[file];
+        board.ahead -= bytes;
         Some((file, output))
     }
 
@@ -344,19 +450,19 @@ impl Shared {
                 if stop {
                     break None;
                 }
-                if let Some(i) = self.take(&mut board) {
-                    break Some(i);
+                if let Some(unit) = self.take(&mut board) {
+                    break Some(unit);
                 }
                 board = self.wait(board);
             };
-            let Some(i) = unit else {
+            let Some(unit) = unit else {
                 board.helpers -= 1;
                 drop(board);
                 self.changed.notify_all();
                 return;
             };
             drop(board);
-            self.work(i, &mut reader);
+            self.work(unit, &mut reader);
         }
     }
 }
@@ -381,9 +487,10 @@ fn reserve_readers(want: usize, cap: usize) -> Vec<ReaderSlot> {
     }
 }
 
-/// One reserved reader thread, made only by [`reserve_readers`]. It moves into the thread
-/// it was reserved for; dropping it gives it back, whether the thread ended (however) or
-/// never started.
+/// One reserved reader thread, made only by [`reserve_readers`]. It is kept with the thread's
+/// handle and dropped once the thread is joined (or at once when the thread never started),
+/// which gives it back: a thread whose work has ended but that has not exited yet still
+/// counts.
 struct ReaderSlot {
     _reserved: (),
 }
@@ -406,7 +513,7 @@ impl Drop for ReaderSlot {
 /// back.
 pub struct Scan {
     shared: Arc<Shared>,
-    helpers: Mutex<Vec<JoinHandle<()>>>,
+    helpers: Mutex<Vec<(JoinHandle<()>, ReaderSlot)>>,
 }
 
 impl Scan {
@@ -414,7 +521,7 @@ impl Scan {
         let threads = bind.threads.max(1);
         let shared = Shared {
             function,
-            queue: WorkQueue::new(&bind.files),
+            queue: WorkQueue::new(),
             files: bind.files.clone(),
             needs,
             ignore_errors: bind.ignore_errors,
@@ -422,7 +529,8 @@ impl Scan {
             window_bytes: bytes_setting("CLAUDE_USAGE_READ_AHEAD_BYTES", READ_AHEAD_BYTES)
                 .saturating_mul(threads as u64),
             board: Mutex::new(Board {
-                next_unit: 0,
+                next_take: 0,
+                parts: VecDeque::new(),
                 done: BTreeMap::new(),
                 next_file: 0,
                 in_flight: 0,
@@ -438,9 +546,9 @@ impl Scan {
         Scan { shared: Arc::new(shared), helpers: Mutex::new(Vec::new()) }
     }
 
-    /// Threads worth starting.
+    /// Threads worth starting (a big file's parts are read by the scan's own reader threads).
     pub fn max_threads(&self) -> u64 {
-        self.shared.queue.units.len().clamp(1, 256) as u64
+        self.shared.files.len().clamp(1, 256) as u64
     }
 
     /// The next complete file for the calling DuckDB thread, or `None` when the scan is
@@ -471,25 +579,20 @@ impl Scan {
                     None => continue,
                 }
             }
-            if let Some(i) = shared.take(&mut board) {
+            if let Some(unit) = shared.take(&mut board) {
                 local.taken += 1;
-                let spawn = local.taken == 2 && !board.spawned && shared.threads > board.consumers;
-                let slots = if spawn {
-                    reserve_readers(shared.threads - board.consumers, shared.threads - 1)
-                } else {
-                    Vec::new()
-                };
-                if spawn {
-                    board.spawned = true;
-                    board.helpers += slots.len();
-                }
                 drop(board);
-                if !slots.is_empty() {
-                    // Unit `i` is taken: nothing may unwind before `work` records it.
-                    let _ = catch_unwind(AssertUnwindSafe(|| self.spawn(slots, bind)));
+                // The unit is taken: nothing may unwind before `read` records it.
+                let planned = shared.plan_caught(unit);
+                // Helpers start once the query wants a second unit: a second file, or the
+                // later parts of a big file just split. (A LIMIT that one small file satisfies
+                // never starts them.)
+                let split = matches!(planned, Planned::Read(first) if first.parts > 1 && unit.parts == 1);
+                if local.taken == 2 || split {
+                    let _ = catch_unwind(AssertUnwindSafe(|| self.start_helpers(bind)));
                 }
                 let fs = local.fs.as_ref().expect("file system was just created");
-                shared.work(i, &mut FileReader { shared, fs, lines: &mut local.lines });
+                shared.read(planned, &mut FileReader { shared, fs, lines: &mut local.lines });
                 board = shared.lock();
                 continue;
             }
@@ -500,6 +603,25 @@ impl Scan {
         }
     }
 
+    /// Starts the helper threads, once per scan: `threads` less the DuckDB threads scanning,
+    /// within the process-wide budget.
+    fn start_helpers(&self, bind: &ScanBind) {
+        let shared = &*self.shared;
+        let slots = {
+            let mut board = shared.lock();
+            if board.spawned || shared.threads <= board.consumers {
+                return;
+            }
+            let slots = reserve_readers(shared.threads - board.consumers, shared.threads - 1);
+            board.spawned = true;
+            board.helpers += slots.len();
+            slots
+        };
+        if !slots.is_empty() {
+            self.spawn(slots, bind);
+        }
+    }
+
     /// Starts a helper thread per slot (fewer if the system refuses threads; a slot not used
     /// is given back as it drops).
     fn spawn(&self, slots: Vec<ReaderSlot>, bind: &ScanBind) {
@@ -507,16 +629,12 @@ impl Scan {
         for slot in slots {
             let started = bind.file_system().ok().and_then(|fs| {
                 let shared = Arc::clone(&self.shared);
-                std::thread::Builder::new()
-                    .name("claude_usage reader".into())
-                    .spawn(move || {
-                        let _slot = slot;
-                        shared.help(fs)
-                    })
-                    .ok()
+                std::thread::Builder::new().name("claude_usage reader".into()).spawn(move || shared.help(fs)).ok()
             });
             match started {
-                Some(handle) => handles.push(handle),
+                // The slot is given back once the thread is joined, not when its work ends:
+                // until then the thread still exists.
+                Some(handle) => handles.push((handle, slot)),
                 None => {
                     self.shared.lock().helpers -= 1;
                     self.shared.changed.notify_all();
@@ -537,8 +655,9 @@ impl Drop for Scan {
             self.shared.cancel.store(true, Ordering::Relaxed);
         }
         self.shared.changed.notify_all();
-        for handle in self.helpers.get_mut().unwrap_or_else(|e| e.into_inner()).drain(..) {
+        for (handle, slot) in self.helpers.get_mut().unwrap_or_else(|e| e.into_inner()).drain(..) {
             let _ = handle.join();
+            drop(slot);
         }
     }
 }
@@ -552,10 +671,12 @@ pub struct ThreadReader {
     taken: usize,
 }
 
-/// A reader that fails once the scan is cancelled, so a helper stops within one buffer.
+/// A reader that counts what it read and fails once the scan is cancelled, so a helper
+/// stops within one buffer.
 struct Cancellable<'a, R> {
     inner: R,
     cancel: &'a AtomicBool,
+    bytes: u64,
 }
 
 impl<R: Read> Read for Cancellable<'_, R> {
@@ -563,7 +684,9 @@ impl<R: Read> Read for Cancellable<'_, R> {
         if self.cancel.load(Ordering::Relaxed) {
             return Err(io::Error::other("the scan was cancelled"));
         }
-        self.inner.read(buf)
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
     }
 }
 
@@ -587,17 +710,9 @@ impl FileReader<'_> {
     /// Reads the lines of one range of a file through DuckDB's file system into a scanner.
     /// `Ok(None)`: unreadable and skipped. Errors name the function, the file and, for a
     /// failure inside the file, the line.
-    fn read(&mut self, file: usize, range: Range) -> Result<Option<(SessionScanner, u64)>, String> {
+    fn read(&mut self, file: usize, range: Range) -> Result<Option<Scanned>, String> {
         let path = self.shared.files[file].as_str();
-        if !paths::is_remote(path) {
-            // A FIFO or a device would block or never end: only regular files are read.
-            match std::fs::metadata(path) {
-                Ok(m) if m.is_file() => {}
-                Ok(m) if m.is_dir() => return self.unreadable(path, "it is a directory".into()),
-                Ok(_) => return self.unreadable(path, "it is not a regular file".into()),
-                Err(e) => return self.unreadable(path, e.to_string()),
-            }
-        }
+        // (Only regular files get here: see `Shared::plan`.)
         let mut handle = match self.fs.open(path) {
             Ok(h) => h,
             Err(e) => return self.unreadable(path, e),
@@ -614,12 +729,14 @@ impl FileReader<'_> {
         let lines = &mut *self.lines;
         let result = catch_unwind(AssertUnwindSafe(|| {
             let mut scanner = SessionScanner::new(paths::stem(path), needs);
-            lines
-                .for_range(Cancellable { inner: handle, cancel }, range, |n, bytes| {
-                    line.set(n);
-                    scanner.push_line(n, bytes);
-                })
-                .map(|count| (scanner, count))
+            let mut source = Cancellable { inner: handle, cancel, bytes: 0 };
+            let lines = lines.for_range(&mut source, range, |n, bytes| {
+                line.set(n);
+                scanner.push_line(n, bytes);
+            })?;
+            // A bounded range is read at least to its end, unless the file ends first.
+            let short = range.end != u64::MAX && source.bytes < range.end - range.read_from();
+            Ok::<_, io::Error>(Scanned { scanner, lines, short })
         }));
         match result {
             Ok(Ok(scanned)) => Ok(Some(scanned)),

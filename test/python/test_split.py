@@ -8,9 +8,11 @@ boundaries) once whole and once split into tiny parts (CLAUDE_USAGE_PART_BYTES),
 threads (and 4 with a one-byte read-ahead window, CLAUDE_USAGE_READ_AHEAD_BYTES), and compares every column of read_claude_session and session_summary. The rows are
 compared twice: sorted, and in the order a plain SELECT returns them (DuckDB keeps insertion
 order, so the scan's reader threads must hand files out in sorted order, events in line order).
-Prints `N passed, N failed`.
+Prints `N passed, N failed`; after 300 s the stacks of every thread are printed and the test
+fails (a hang).
 """
 import argparse
+import faulthandler
 import glob
 import os
 import random
@@ -60,6 +62,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--extension", required=True)
     args = ap.parse_args()
+    # A hang (a scan waiting for work nobody can take) fails the test instead of blocking CI:
+    # every thread's stack is printed and the process exits.
+    faulthandler.dump_traceback_later(300, exit=True)
     with tempfile.TemporaryDirectory() as tmp:
         gen = os.path.join(tmp, "generated.jsonl")
         generated(gen)

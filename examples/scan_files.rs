@@ -1,14 +1,17 @@
 //! Profiling aid: runs the transcript core over files without DuckDB.
 //!
-//!     cargo run --release --example scan_files -- [--threads N] [--summary | --fields BITS] [--reps N] FILE...
+//!     cargo run --release --example scan_files -- [--threads N] [--summary | --parts BITS | --fields BITS] [--reps N] FILE...
 //!
 //! `--fields BITS`: the events with only these fields (a bit mask of [`Fields`], as a number;
 //! 0 is the row count alone), as a projection asks for them. The default is every field.
+//! `--summary`: the whole summary instead; `--parts BITS`: the summary with only these parts
+//! (a bit mask of [`Parts`]).
 //! `--reps N` makes N passes and prints each, then the fastest and the median: on a noisy VM,
 //! compare two builds by alternating short runs of each and their fastest passes.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use claude_usage::transcript::summary::Parts;
 use claude_usage::transcript::{lines, Fields, Needs, SessionScanner};
 
 fn main() {
@@ -22,6 +25,10 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--summary") {
         needs = Needs::SUMMARY;
         args.remove(i);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--parts") {
+        needs = Needs::summary(Parts::from_bits(args[i + 1].parse().expect("a part mask")));
+        args.drain(i..i + 2);
     }
     if let Some(i) = args.iter().position(|a| a == "--fields") {
         needs = Needs::events(Fields::from_bits(args[i + 1].parse().expect("a field mask")));

@@ -17,6 +17,7 @@
 use std::io::Read;
 
 use claude_usage::transcript::lines::{for_each_line, trim};
+use claude_usage::transcript::summary::Parts;
 use claude_usage::transcript::{scan_bytes, EventType, Fields, Needs, SessionOutput, SessionScanner};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -166,6 +167,10 @@ fn check(data: &[u8]) {
     assert_eq!(summary_only.summary.as_ref(), Some(s));
     assert!(summary_only.events.is_empty());
     assert_eq!(summary_only.session_id, out.session_id);
+    // Any set of summary parts (a projection of session_summary): exactly those parts.
+    let parts = Parts::from_bits(data.iter().fold(0u8, |h, &b| h.rotate_left(3) ^ b));
+    let some_parts = scan_bytes("fuzz", data, Needs::summary(parts));
+    assert_eq!(some_parts.summary, Some(parts.mask(s)), "parts {parts:?}");
     // Any set of fields (a projection): the same rows, each with exactly those fields.
     let fields = Fields::from_bits(data.iter().fold(0u16, |h, &b| h.rotate_left(5) ^ u16::from(b)));
     let events_only = scan_bytes("fuzz", data, Needs::events(fields));

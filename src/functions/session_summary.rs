@@ -4,44 +4,51 @@
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Integer, Timestamp, Varchar};
-use crate::transcript::summary::PROCESSOR_VERSION;
+use crate::transcript::summary::{Parts, PROCESSOR_VERSION};
 use crate::transcript::{Needs, Summary};
 
 use super::scan::{Scan, ScanBind, ThreadReader};
 
 pub struct SessionSummary;
 
-/// The result columns, in order.
-pub const COLUMNS: [(&str, ColumnType); 28] = [
-    ("filename", Varchar),
-    ("session_id", Varchar),
-    ("started_at", Timestamp),
-    ("ended_at", Timestamp),
-    ("active_seconds", Bigint),
-    ("wall_seconds", Bigint),
-    ("user_messages", Bigint),
-    ("assistant_messages", Bigint),
-    ("tool_calls", Bigint),
-    ("tool_errors", Bigint),
-    ("skill_invocations", Bigint),
-    ("subagent_dispatches", Bigint),
-    ("mcp_calls", Bigint),
-    ("slash_commands", Bigint),
-    ("distinct_tools", Bigint),
-    ("distinct_skills", Bigint),
-    ("primary_model", Varchar),
-    ("input_tokens", Bigint),
-    ("output_tokens", Bigint),
-    ("cache_read_tokens", Bigint),
-    ("cache_creation_tokens", Bigint),
-    ("input_tokens_dedup", Bigint),
-    ("output_tokens_dedup", Bigint),
-    ("cache_read_tokens_dedup", Bigint),
-    ("cache_creation_tokens_dedup", Bigint),
-    ("lines", Bigint),
-    ("malformed_lines", Bigint),
-    ("processor_version", Integer),
+/// The result columns, in order, with the part of a summary each one reads: the scan
+/// computes only those of the projected columns.
+pub const COLUMNS: [(&str, ColumnType, Parts); 28] = [
+    ("filename", Varchar, Parts::NONE),
+    ("session_id", Varchar, Parts::NONE),
+    ("started_at", Timestamp, Parts::TIMES),
+    ("ended_at", Timestamp, Parts::TIMES),
+    ("active_seconds", Bigint, Parts::TIMES),
+    ("wall_seconds", Bigint, Parts::TIMES),
+    ("user_messages", Bigint, Parts::NONE),
+    ("assistant_messages", Bigint, Parts::NONE),
+    ("tool_calls", Bigint, Parts::TOOLS),
+    ("tool_errors", Bigint, Parts::ERRORS),
+    ("skill_invocations", Bigint, Parts::SKILLS),
+    ("subagent_dispatches", Bigint, Parts::TOOLS),
+    ("mcp_calls", Bigint, Parts::TOOLS),
+    ("slash_commands", Bigint, Parts::SLASH_COMMANDS),
+    ("distinct_tools", Bigint, Parts::TOOLS),
+    ("distinct_skills", Bigint, Parts::SKILLS),
+    ("primary_model", Varchar, Parts::MODEL),
+    ("input_tokens", Bigint, Parts::TOKENS),
+    ("output_tokens", Bigint, Parts::TOKENS),
+    ("cache_read_tokens", Bigint, Parts::TOKENS),
+    ("cache_creation_tokens", Bigint, Parts::TOKENS),
+    ("input_tokens_dedup", Bigint, Parts::TOKENS_DEDUP),
+    ("output_tokens_dedup", Bigint, Parts::TOKENS_DEDUP),
+    ("cache_read_tokens_dedup", Bigint, Parts::TOKENS_DEDUP),
+    ("cache_creation_tokens_dedup", Bigint, Parts::TOKENS_DEDUP),
+    ("lines", Bigint, Parts::NONE),
+    ("malformed_lines", Bigint, Parts::NONE),
+    ("processor_version", Integer, Parts::NONE),
 ];
+
+/// The parts of a summary that the projected `columns` read (an index outside the table, such
+/// as DuckDB's row id, reads none).
+pub fn parts_of(columns: &[usize]) -> Parts {
+    columns.iter().filter_map(|&c| COLUMNS.get(c)).fold(Parts::NONE, |all, &(_, _, p)| all | p)
+}
 
 pub struct Global {
     scan: Scan,
@@ -53,8 +60,6 @@ pub struct Local {
     rows: Vec<(usize, Summary)>,
 }
 
-const NEEDS: Needs = Needs::SUMMARY;
-
 impl TableFunction for SessionSummary {
     const NAME: &'static str = "session_summary";
     type Bind = ScanBind;
@@ -62,15 +67,16 @@ impl TableFunction for SessionSummary {
     type Local = Local;
 
     fn bind(info: &BindInfo) -> Result<ScanBind, String> {
-        let bind = ScanBind::bind(Self::NAME, info, &COLUMNS)?;
+        let bind = ScanBind::bind(Self::NAME, info, &COLUMNS.map(|(name, ty, _)| (name, ty)))?;
         info.set_cardinality(bind.files.len() as u64, !bind.ignore_errors);
         Ok(bind)
     }
 
     fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
-        let scan = Scan::new(Self::NAME, bind, NEEDS);
+        let columns = info.projected_columns();
+        let scan = Scan::new(Self::NAME, bind, Needs::summary(parts_of(&columns)));
         info.set_max_threads(scan.max_threads());
-        Ok(Global { scan, columns: info.projected_columns() })
+        Ok(Global { scan, columns })
     }
 
     fn local_init(_bind: &ScanBind) -> Result<Local, String> {

@@ -10,7 +10,9 @@ use foldhash::{HashMap, HashSet};
 
 use super::event::{classify, slash_commands, user_texts, Classify, Event, EventType, EventView, Fields, Text, Texts};
 use super::record::{is_repairable, repair, Content, LineError, Record, Usage};
-use super::summary::{active_seconds, add_into, MessageTokens, ModelCounter, Summary, Tokens, DEFAULT_GAP_SECONDS};
+use super::summary::{
+    active_seconds, add_into, MessageTokens, ModelCounter, Parts, Summary, Tokens, DEFAULT_GAP_SECONDS,
+};
 use super::timestamp::parse_timestamp;
 
 /// What the caller wants computed.
@@ -23,21 +25,33 @@ pub struct Needs {
     pub fields: Fields,
     /// Accumulate the summary (for `session_summary`).
     pub summary: bool,
+    /// Which parts of the summary are computed (the projected columns); the rest are zero.
+    pub parts: Parts,
 }
 
 impl Needs {
-    pub const ALL: Needs = Needs { events: true, fields: Fields::ALL, summary: true };
-    /// The summary alone.
-    pub const SUMMARY: Needs = Needs { events: false, fields: Fields::NONE, summary: true };
+    pub const ALL: Needs = Needs { events: true, fields: Fields::ALL, summary: true, parts: Parts::ALL };
+    /// The whole summary alone.
+    pub const SUMMARY: Needs = Needs::summary(Parts::ALL);
 
     /// The events with `fields`, no summary.
     pub const fn events(fields: Fields) -> Needs {
-        Needs { events: true, fields, summary: false }
+        Needs { events: true, fields, summary: false, parts: Parts::NONE }
+    }
+
+    /// The summary with `parts`, no events.
+    pub const fn summary(parts: Parts) -> Needs {
+        Needs { events: false, fields: Fields::NONE, summary: true, parts }
     }
 
     /// Whether kept events carry `f`.
     fn keeps(&self, f: Fields) -> bool {
         self.events && self.fields.contains(f)
+    }
+
+    /// Whether the summary has `part`.
+    fn sums(&self, part: Parts) -> bool {
+        self.summary && self.parts.contains(part)
     }
 }
 
@@ -54,17 +68,51 @@ struct Work {
     skills: bool,
     /// Read a Task/Agent input for its subagent type.
     subagents: bool,
+    /// Match user texts for slash commands (events' rows, the summary's count).
+    slash_commands: bool,
+    /// The summary's tallies of tool uses ([`Parts::TOOLS`], [`Parts::ERRORS`],
+    /// [`Parts::SKILLS`]) and of slash commands.
+    count: Counts,
+    /// The summary's model counter and token sums.
+    models: bool,
+    tokens: bool,
+    tokens_dedup: bool,
+}
+
+/// Which tallies of the summary are kept.
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    tools: bool,
+    errors: bool,
+    skills: bool,
+    slash_commands: bool,
 }
 
 impl Work {
     fn of(needs: &Needs) -> Work {
+        let count = Counts {
+            tools: needs.sums(Parts::TOOLS),
+            errors: needs.sums(Parts::ERRORS),
+            skills: needs.sums(Parts::SKILLS),
+            slash_commands: needs.sums(Parts::SLASH_COMMANDS),
+        };
         Work {
-            times: needs.summary || needs.keeps(Fields::OCCURRED_AT),
-            failures: needs.summary || needs.keeps(Fields::IS_ERROR),
+            times: needs.sums(Parts::TIMES) || needs.keeps(Fields::OCCURRED_AT),
+            failures: count.errors || needs.keeps(Fields::IS_ERROR),
             tool_ids: needs.keeps(Fields::TOOL_ID) || needs.keeps(Fields::IS_ERROR),
-            skills: needs.summary || needs.keeps(Fields::SKILL_NAME),
+            skills: count.skills || needs.keeps(Fields::SKILL_NAME),
             subagents: needs.keeps(Fields::SUBAGENT_TYPE),
+            slash_commands: needs.events || count.slash_commands,
+            count,
+            models: needs.sums(Parts::MODEL),
+            tokens: needs.sums(Parts::TOKENS),
+            tokens_dedup: needs.sums(Parts::TOKENS_DEDUP),
         }
+    }
+
+    /// Whether tool uses are looked at for the summary at all.
+    fn tallies_tools(&self) -> bool {
+        self.count.tools || self.count.errors || self.count.skills
     }
 }
 
@@ -181,7 +229,7 @@ impl SessionScanner {
                 self.untimed_prefix = self.events.len();
             }
             self.last_time = Some(t);
-            if self.needs.summary {
+            if self.needs.sums(Parts::TIMES) {
                 self.times.push(t);
             }
         }
@@ -198,14 +246,18 @@ impl SessionScanner {
         match kind {
             "assistant" => {
                 self.assistant_messages += 1;
-                if self.needs.summary {
+                if self.work.models || self.work.tokens || self.work.tokens_dedup {
                     self.count_assistant(rec);
                 }
-                self.tool_events(line_number, rec);
+                if self.needs.events || self.work.tallies_tools() {
+                    self.tool_events(line_number, rec);
+                }
             }
             "user" => {
                 self.user_messages += 1;
-                self.command_events(line_number, rec);
+                if self.work.slash_commands {
+                    self.command_events(line_number, rec);
+                }
             }
             // Every other type ("progress", "system", "summary", ...) gives no events.
             _ => {}
@@ -238,15 +290,21 @@ impl SessionScanner {
 
     fn count_assistant(&mut self, rec: &Record<'_>) {
         let Some(msg) = rec.message.as_ref() else { return };
-        if let Some(model) = msg.model.as_deref().filter(|m| !m.is_empty()) {
-            self.models.add(model);
+        if self.work.models {
+            if let Some(model) = msg.model.as_deref().filter(|m| !m.is_empty()) {
+                self.models.add(model);
+            }
         }
         let Some(usage) = msg.usage.as_ref() else { return };
         let values = usage_values(usage);
-        add_into(&mut self.tokens, &values);
-        match msg.id.as_deref().filter(|id| !id.is_empty()) {
-            None => add_into(&mut self.tokens_solo, &values),
-            Some(id) => self.tokens_by_message.add(id, rec.request_id.as_deref(), values),
+        if self.work.tokens {
+            add_into(&mut self.tokens, &values);
+        }
+        if self.work.tokens_dedup {
+            match msg.id.as_deref().filter(|id| !id.is_empty()) {
+                None => add_into(&mut self.tokens_solo, &values),
+                Some(id) => self.tokens_by_message.add(id, rec.request_id.as_deref(), values),
+            }
         }
     }
 
@@ -281,9 +339,9 @@ impl SessionScanner {
             let name = item.name.as_deref().unwrap_or("");
             let class = classify(name, item, Classify { skill: work.skills, subagent: work.subagents });
             let tool_id = item.id.as_deref().filter(|s| !s.is_empty());
-            if self.needs.summary {
+            if self.work.tallies_tools() {
                 let tool = Some(name).filter(|n| !n.is_empty());
-                self.tally.add(class.event_type, tool_id, tool, class.skill_name.as_deref());
+                self.tally.add(&work.count, class.event_type, tool_id, tool, class.skill_name.as_deref());
             }
             if !self.needs.events {
                 continue;
@@ -345,7 +403,7 @@ impl SessionScanner {
                 }
             });
         }
-        if self.needs.summary {
+        if self.work.count.slash_commands {
             self.tally.by_type[EventType::SlashCommand as usize] += count;
         }
         if count == 0 || !self.needs.events {
@@ -483,18 +541,21 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, kind: EventType, tool_id: Option<&str>, tool: Option<&str>, skill: Option<&str>) {
-        self.by_type[kind as usize] += 1;
-        if let Some(id) = tool_id {
+    /// Counts one tool use, in the tallies that `count` keeps.
+    fn add(&mut self, count: &Counts, kind: EventType, tool_id: Option<&str>, tool: Option<&str>, skill: Option<&str>) {
+        if count.tools {
+            self.by_type[kind as usize] += 1;
+            if let Some(tool) = tool {
+                if !self.tools.contains(tool) {
+                    self.tools.insert(tool.into());
+                }
+            }
+        }
+        if let (true, Some(id)) = (count.errors, tool_id) {
             // Tool ids are nearly unique: one lookup, which mostly inserts.
             *self.tool_ids.entry(id.into()).or_insert(0) += 1;
         }
-        if let Some(tool) = tool {
-            if !self.tools.contains(tool) {
-                self.tools.insert(tool.into());
-            }
-        }
-        if let Some(skill) = skill {
+        if let (true, Some(skill)) = (count.skills, skill) {
             self.skill_invocations += 1;
             if !self.skills.contains(skill) {
                 self.skills.insert(skill.into());
@@ -723,7 +784,7 @@ mod tests {
             with_events += usize::from(!full.events.is_empty());
             for &fields in &sets {
                 for summary in [false, true] {
-                    let out = scan_bytes("stem", &data, Needs { events: true, fields, summary });
+                    let out = scan_bytes("stem", &data, Needs { events: true, fields, summary, parts: Parts::ALL });
                     let want: Vec<_> = full.views().map(|v| fields.mask(v)).collect();
                     assert_eq!(out.views().collect::<Vec<_>>(), want, "{file:?} {fields:?} summary {summary}");
                     assert_eq!(out.session_id, full.session_id);
@@ -734,6 +795,40 @@ mod tests {
             assert!(scan_bytes("stem", &data, Needs::events(Fields::NONE)).texts.is_empty(), "{file:?}");
         }
         assert!(with_events > 20);
+    }
+
+    /// A summary with some of its parts (a projection of `session_summary`) equals the whole
+    /// summary with the other parts cleared, over every hand-made fixture, with or without
+    /// events; leaving parts out leaves work out.
+    #[test]
+    fn summary_parts_asked_for_are_exactly_those_computed() {
+        let mut files = Vec::new();
+        for dir in ["test/data/events", "test/data/summary"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            files.extend(std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()));
+        }
+        files.retain(|p| p.extension().is_some_and(|x| x == "jsonl"));
+        files.sort();
+        let mut sets = vec![Parts::NONE, Parts::ALL, Parts::TOKENS | Parts::TOKENS_DEDUP];
+        for p in Parts::EACH {
+            sets.extend([p, p.complement()]);
+        }
+        let mut nonzero = [0usize; 8];
+        for file in &files {
+            let data = std::fs::read(file).unwrap();
+            let full = scan_bytes("stem", &data, Needs::SUMMARY).summary.unwrap();
+            for (k, p) in Parts::EACH.into_iter().enumerate() {
+                nonzero[k] += usize::from(p.mask(&full) != Parts::NONE.mask(&full));
+            }
+            for &parts in &sets {
+                let only = scan_bytes("stem", &data, Needs::summary(parts));
+                assert_eq!(only.summary.as_ref(), Some(&parts.mask(&full)), "{file:?} {parts:?}");
+                let both = scan_bytes("stem", &data, Needs { parts, ..Needs::ALL });
+                assert_eq!(both.summary.as_ref(), Some(&parts.mask(&full)), "{file:?} {parts:?} with events");
+            }
+        }
+        // Every part is non-trivial in some fixture, so that leaving it out is seen.
+        assert!(nonzero.iter().all(|&n| n > 0), "{nonzero:?}");
     }
 
     #[test]

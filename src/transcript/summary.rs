@@ -41,6 +41,111 @@ pub struct Summary {
     pub malformed_lines: i64,
 }
 
+/// A set of the parts of a summary row that cost work to compute (the columns a query
+/// projects). The session id and the counts of lines and messages always come; a part left
+/// out is zero (or absent) in the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts(u8);
+
+impl Parts {
+    pub const NONE: Parts = Parts(0);
+    /// `started_at`, `ended_at`, `active_seconds`, `wall_seconds`: every line's time.
+    pub const TIMES: Parts = Parts(1 << 0);
+    /// `tool_calls`, `subagent_dispatches`, `mcp_calls`, `distinct_tools`: tool uses by type
+    /// and their names.
+    pub const TOOLS: Parts = Parts(1 << 1);
+    /// `tool_errors`: the ids of failed tool uses and of every tool use.
+    pub const ERRORS: Parts = Parts(1 << 2);
+    /// `skill_invocations`, `distinct_skills`: each Skill's input read for its name.
+    pub const SKILLS: Parts = Parts(1 << 3);
+    /// `slash_commands`: user texts matched for commands.
+    pub const SLASH_COMMANDS: Parts = Parts(1 << 4);
+    /// `primary_model`: the models of assistant lines counted.
+    pub const MODEL: Parts = Parts(1 << 5);
+    /// `input_tokens` ... `cache_creation_tokens`: usage summed.
+    pub const TOKENS: Parts = Parts(1 << 6);
+    /// `*_tokens_dedup`: usage per (`message.id`, `requestId`).
+    pub const TOKENS_DEDUP: Parts = Parts(1 << 7);
+    pub const ALL: Parts = Parts(u8::MAX);
+    /// Each part alone.
+    pub const EACH: [Parts; 8] = [
+        Parts::TIMES,
+        Parts::TOOLS,
+        Parts::ERRORS,
+        Parts::SKILLS,
+        Parts::SLASH_COMMANDS,
+        Parts::MODEL,
+        Parts::TOKENS,
+        Parts::TOKENS_DEDUP,
+    ];
+
+    /// Both sets.
+    pub const fn with(self, other: Parts) -> Parts {
+        Parts(self.0 | other.0)
+    }
+
+    /// Whether every part of `other` is in the set.
+    pub const fn contains(self, other: Parts) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The set with the bits of `bits`.
+    pub const fn from_bits(bits: u8) -> Parts {
+        Parts(bits)
+    }
+
+    /// The parts not in the set.
+    pub const fn complement(self) -> Parts {
+        Parts(!self.0)
+    }
+
+    /// `s` with the parts outside the set cleared: what a scan that asked for this set gives.
+    pub fn mask(self, s: &Summary) -> Summary {
+        let mut out = Summary {
+            session_id: s.session_id.clone(),
+            user_messages: s.user_messages,
+            assistant_messages: s.assistant_messages,
+            lines: s.lines,
+            malformed_lines: s.malformed_lines,
+            ..Summary::default()
+        };
+        if self.contains(Parts::TIMES) {
+            (out.started_at, out.ended_at, out.active_seconds, out.wall_seconds) =
+                (s.started_at, s.ended_at, s.active_seconds, s.wall_seconds);
+        }
+        if self.contains(Parts::TOOLS) {
+            (out.tool_calls, out.subagent_dispatches, out.mcp_calls, out.distinct_tools) =
+                (s.tool_calls, s.subagent_dispatches, s.mcp_calls, s.distinct_tools);
+        }
+        if self.contains(Parts::ERRORS) {
+            out.tool_errors = s.tool_errors;
+        }
+        if self.contains(Parts::SKILLS) {
+            (out.skill_invocations, out.distinct_skills) = (s.skill_invocations, s.distinct_skills);
+        }
+        if self.contains(Parts::SLASH_COMMANDS) {
+            out.slash_commands = s.slash_commands;
+        }
+        if self.contains(Parts::MODEL) {
+            out.primary_model.clone_from(&s.primary_model);
+        }
+        if self.contains(Parts::TOKENS) {
+            out.tokens = s.tokens;
+        }
+        if self.contains(Parts::TOKENS_DEDUP) {
+            out.tokens_dedup = s.tokens_dedup;
+        }
+        out
+    }
+}
+
+impl std::ops::BitOr for Parts {
+    type Output = Parts;
+    fn bitor(self, other: Parts) -> Parts {
+        self.with(other)
+    }
+}
+
 /// Active seconds of a set of instants (microseconds): sorted, split into blocks wherever the
 /// gap between neighbours exceeds `gap_seconds`, block lengths summed.
 ///

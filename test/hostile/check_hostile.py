@@ -506,7 +506,9 @@ CHILD_DUCKDB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".
 
 
 def child_peak_rss(ext: str, path: str, timeout: float) -> tuple[int, str]:
-    """Peak RSS (bytes) of a child that loads the extension and reads `path` with both functions.
+    """Peak RSS (bytes) of a child that loads the extension and reads `path` with both functions
+    in one query (DuckDB may run the two scans at once: a scan of one file asks for one DuckDB
+    thread, so the other subquery gets the second; each scan holds its own longest line).
 
     The child reports its own VmHWM (/proc/self/status): the high-water mark of its address
     space since exec. ru_maxrss (RUSAGE_CHILDREN, os.wait4, even RUSAGE_SELF in the child) is

@@ -8,7 +8,7 @@ use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Boolean, Timestamp, Varchar};
 use crate::transcript::{Fields, Needs, SessionOutput};
 
-use super::scan::{Scan, ScanBind, ThreadReader};
+use super::scan::{reads, Scan, ScanBind, ThreadReader};
 
 pub struct ReadClaudeSession;
 
@@ -35,12 +35,6 @@ pub const COLUMNS: [(&str, ColumnType, Fields); 18] = [
     ("tool_input", Varchar, Fields::TOOL_INPUT),
 ];
 
-/// The parts of an event that the projected `columns` read (an index outside the table, such
-/// as DuckDB's row id, reads none).
-pub fn fields_of(columns: &[usize]) -> Fields {
-    columns.iter().filter_map(|&c| COLUMNS.get(c)).fold(Fields::NONE, |all, &(_, _, f)| all | f)
-}
-
 pub struct Global {
     scan: Scan,
     columns: Vec<usize>,
@@ -61,14 +55,14 @@ impl TableFunction for ReadClaudeSession {
     type Local = Local;
 
     fn bind(info: &BindInfo) -> Result<ScanBind, String> {
-        let bind = ScanBind::bind(Self::NAME, info, &COLUMNS.map(|(name, ty, _)| (name, ty)))?;
+        let bind = ScanBind::bind(Self::NAME, info, &COLUMNS)?;
         info.set_cardinality(bind.files.len() as u64 * 1000, false);
         Ok(bind)
     }
 
     fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
         let columns = info.projected_columns();
-        let scan = Scan::new(Self::NAME, bind, Needs::events(fields_of(&columns)));
+        let scan = Scan::new(Self::NAME, bind, Needs::events(reads(&COLUMNS, &columns, Fields::NONE)));
         info.set_max_threads(scan.max_threads());
         Ok(Global { scan, columns })
     }

@@ -6,6 +6,7 @@
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Read};
+use std::ops::BitOr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -43,8 +44,8 @@ pub struct ScanBind {
 
 impl ScanBind {
     /// Reads the path argument(s) and `ignore_errors`, expands the patterns, and declares
-    /// `columns` as the result schema.
-    pub fn bind(function: &str, info: &BindInfo, columns: &[(&str, ColumnType)]) -> Result<ScanBind, String> {
+    /// `columns` (a function's column table, [`reads`]) as the result schema.
+    pub fn bind<P>(function: &str, info: &BindInfo, columns: &[(&str, ColumnType, P)]) -> Result<ScanBind, String> {
         let path = (info.parameter_count() > 0).then(|| info.parameter(0));
         let patterns = match path {
             None => vec![paths::default_pattern()],
@@ -64,7 +65,7 @@ impl ScanBind {
         let context = info.client_context();
         let policy = access_policy(&context);
         let files = paths::expand_all(&patterns, &policy).map_err(|e| format!("{function}: {e}"))?;
-        for (name, ty) in columns {
+        for (name, ty, _) in columns {
             info.add_result_column(name, *ty);
         }
         let threads = context.setting("threads").and_then(|t| t.trim().parse().ok()).unwrap_or(1);
@@ -75,6 +76,13 @@ impl ScanBind {
     pub fn file_system(&self) -> Result<FileSystem, String> {
         FileSystem::new(&self.context)
     }
+}
+
+/// What the projected `columns` read, from a function's column table (name, type, and the
+/// part of the core's output the column reads: a `Fields` or `Parts` set): the union of their
+/// entries; an index outside the table, such as DuckDB's row id, reads nothing.
+pub fn reads<P: Copy + BitOr<Output = P>>(table: &[(&str, ColumnType, P)], columns: &[usize], nothing: P) -> P {
+    columns.iter().filter_map(|&c| table.get(c)).fold(nothing, |all, &(_, _, part)| all | part)
 }
 
 /// DuckDB's access settings as the query sees them.

@@ -7,7 +7,7 @@ use crate::ffi::ColumnType::{self, Bigint, Integer, Timestamp, Varchar};
 use crate::transcript::summary::{Parts, PROCESSOR_VERSION};
 use crate::transcript::{Needs, Summary};
 
-use super::scan::{Scan, ScanBind, ThreadReader};
+use super::scan::{reads, Scan, ScanBind, ThreadReader};
 
 pub struct SessionSummary;
 
@@ -44,12 +44,6 @@ pub const COLUMNS: [(&str, ColumnType, Parts); 28] = [
     ("processor_version", Integer, Parts::NONE),
 ];
 
-/// The parts of a summary that the projected `columns` read (an index outside the table, such
-/// as DuckDB's row id, reads none).
-pub fn parts_of(columns: &[usize]) -> Parts {
-    columns.iter().filter_map(|&c| COLUMNS.get(c)).fold(Parts::NONE, |all, &(_, _, p)| all | p)
-}
-
 pub struct Global {
     scan: Scan,
     columns: Vec<usize>,
@@ -67,14 +61,14 @@ impl TableFunction for SessionSummary {
     type Local = Local;
 
     fn bind(info: &BindInfo) -> Result<ScanBind, String> {
-        let bind = ScanBind::bind(Self::NAME, info, &COLUMNS.map(|(name, ty, _)| (name, ty)))?;
+        let bind = ScanBind::bind(Self::NAME, info, &COLUMNS)?;
         info.set_cardinality(bind.files.len() as u64, !bind.ignore_errors);
         Ok(bind)
     }
 
     fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
         let columns = info.projected_columns();
-        let scan = Scan::new(Self::NAME, bind, Needs::summary(parts_of(&columns)));
+        let scan = Scan::new(Self::NAME, bind, Needs::summary(reads(&COLUMNS, &columns, Parts::NONE)));
         info.set_max_threads(scan.max_threads());
         Ok(Global { scan, columns })
     }

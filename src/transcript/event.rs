@@ -204,30 +204,6 @@ impl Fields {
         Fields::TOOL_INPUT,
     ];
 
-    /// Both sets.
-    pub const fn with(self, other: Fields) -> Fields {
-        Fields(self.0 | other.0)
-    }
-
-    /// Whether every field of `other` is in the set.
-    pub const fn contains(self, other: Fields) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// The set with the bits of `bits` (the low 13 count).
-    pub const fn from_bits(bits: u16) -> Fields {
-        Fields(bits & Fields::ALL.0)
-    }
-
-    pub const fn bits(self) -> u16 {
-        self.0
-    }
-
-    /// The fields not in the set.
-    pub const fn complement(self) -> Fields {
-        Fields(!self.0 & Fields::ALL.0)
-    }
-
     /// `view` with the fields outside the set cleared (absent, `is_error` false): what a scan
     /// that asked for this set gives.
     pub fn mask<'t>(self, view: EventView<'t>) -> EventView<'t> {
@@ -251,18 +227,7 @@ impl Fields {
     }
 }
 
-impl std::ops::BitOr for Fields {
-    type Output = Fields;
-    fn bitor(self, other: Fields) -> Fields {
-        self.with(other)
-    }
-}
-
-impl std::ops::BitOrAssign for Fields {
-    fn bitor_assign(&mut self, other: Fields) {
-        *self = self.with(other);
-    }
-}
+bit_set!(Fields, u16);
 
 /// An [`Event`] with its strings.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -6,6 +6,52 @@
 //! those of the reference module (`usage_lib.py`, processor version 2) with the deliberate
 //! differences listed in the README.
 
+/// The set operations of a bit-set newtype over an unsigned integer with an `ALL` constant
+/// ([`Fields`], [`summary::Parts`]): union (also `|`), containment, complement within `ALL`, and
+/// the raw bits.
+macro_rules! bit_set {
+    ($name:ident, $int:ty) => {
+        impl $name {
+            /// Both sets.
+            pub const fn with(self, other: $name) -> $name {
+                $name(self.0 | other.0)
+            }
+
+            /// Whether every member of `other` is in the set.
+            pub const fn contains(self, other: $name) -> bool {
+                self.0 & other.0 == other.0
+            }
+
+            /// The set with the bits of `bits` (those outside `ALL` are dropped).
+            pub const fn from_bits(bits: $int) -> $name {
+                $name(bits & $name::ALL.0)
+            }
+
+            pub const fn bits(self) -> $int {
+                self.0
+            }
+
+            /// The members of `ALL` not in the set.
+            pub const fn complement(self) -> $name {
+                $name(!self.0 & $name::ALL.0)
+            }
+        }
+
+        impl std::ops::BitOr for $name {
+            type Output = $name;
+            fn bitor(self, other: $name) -> $name {
+                self.with(other)
+            }
+        }
+
+        impl std::ops::BitOrAssign for $name {
+            fn bitor_assign(&mut self, other: $name) {
+                *self = self.with(other);
+            }
+        }
+    };
+}
+
 pub mod event;
 pub mod lines;
 pub mod record;

@@ -79,26 +79,6 @@ impl Parts {
         Parts::TOKENS_DEDUP,
     ];
 
-    /// Both sets.
-    pub const fn with(self, other: Parts) -> Parts {
-        Parts(self.0 | other.0)
-    }
-
-    /// Whether every part of `other` is in the set.
-    pub const fn contains(self, other: Parts) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// The set with the bits of `bits`.
-    pub const fn from_bits(bits: u8) -> Parts {
-        Parts(bits)
-    }
-
-    /// The parts not in the set.
-    pub const fn complement(self) -> Parts {
-        Parts(!self.0)
-    }
-
     /// `s` with the parts outside the set cleared: what a scan that asked for this set gives.
     pub fn mask(self, s: &Summary) -> Summary {
         let mut out = Summary {
@@ -139,12 +119,7 @@ impl Parts {
     }
 }
 
-impl std::ops::BitOr for Parts {
-    type Output = Parts;
-    fn bitor(self, other: Parts) -> Parts {
-        self.with(other)
-    }
-}
+bit_set!(Parts, u8);
 
 /// Active seconds of a set of instants (microseconds): sorted, split into blocks wherever the
 /// gap between neighbours exceeds `gap_seconds`, block lengths summed.

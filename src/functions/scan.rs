@@ -322,12 +322,13 @@ impl Shared {
     /// Takes the next unit if the read-ahead window allows it: a part of a split file, else
     /// the next file, whole (the taker plans it, see [`Shared::plan`]).
     ///
-    /// The parts of the next file to hand out are taken even when the window is full: another
-    /// thread may have taken later files before this one was split, and while one consumer
-    /// reads, nothing that waits behind this file can leave the window before it is done.
+    /// While one consumer reads, the parts of the next file to hand out are taken even when the
+    /// window is full: another thread may have taken later files before this one was split,
+    /// and nothing that waits behind this file can leave the window before it is done. (Several
+    /// consumers take any completed file, so the window always drains.)
     fn take(&self, board: &mut Board) -> Option<Unit> {
         let full = board.ahead >= self.window_bytes || board.done.len() >= MAX_WAITING_FILES;
-        let blocking = board.parts.front().is_some_and(|part| part.file <= board.next_file);
+        let blocking = board.consumers == 1 && board.parts.front().is_some_and(|part| part.file <= board.next_file);
         if full && !blocking {
             return None;
         }
@@ -496,9 +497,9 @@ fn reserve_readers(want: usize, cap: usize) -> Vec<ReaderSlot> {
 }
 
 /// One reserved reader thread, made only by [`reserve_readers`]. It is kept with the thread's
-/// handle and dropped once the thread is joined (or at once when the thread never started),
-/// which gives it back: a thread whose work has ended but that has not exited yet still
-/// counts.
+/// handle and dropped once the thread is joined (as soon as its work has ended, see
+/// [`Scan::reap_helpers`], or at once when the thread never started), which gives it back: a
+/// thread whose work has ended but that has not exited yet still counts.
 struct ReaderSlot {
     _reserved: (),
 }
@@ -567,6 +568,7 @@ impl Scan {
         bind: &ScanBind,
     ) -> Result<Option<(usize, SessionOutput)>, String> {
         let shared = &*self.shared;
+        self.reap_helpers();
         let first_call = local.fs.is_none();
         if first_call {
             local.fs = Some(bind.file_system()?);
@@ -630,6 +632,22 @@ impl Scan {
         }
     }
 
+    /// Joins the helper threads whose work has ended and gives their slots back, so that other
+    /// queries may start readers while this one goes on (checked at every file handed out).
+    fn reap_helpers(&self) {
+        let Ok(mut handles) = self.helpers.try_lock() else { return };
+        if !handles.iter().any(|(h, _)| h.is_finished()) {
+            return;
+        }
+        let (ended, running): (Vec<_>, Vec<_>) = handles.drain(..).partition(|(h, _)| h.is_finished());
+        *handles = running;
+        drop(handles);
+        for (handle, slot) in ended {
+            let _ = handle.join();
+            drop(slot);
+        }
+    }
+
     /// Starts a helper thread per slot (fewer if the system refuses threads; a slot not used
     /// is given back as it drops).
     fn spawn(&self, slots: Vec<ReaderSlot>, bind: &ScanBind) {
@@ -679,12 +697,10 @@ pub struct ThreadReader {
     taken: usize,
 }
 
-/// A reader that counts what it read and fails once the scan is cancelled, so a helper
-/// stops within one buffer.
+/// A reader that fails once the scan is cancelled, so a helper stops within one buffer.
 struct Cancellable<'a, R> {
     inner: R,
     cancel: &'a AtomicBool,
-    bytes: u64,
 }
 
 impl<R: Read> Read for Cancellable<'_, R> {
@@ -692,9 +708,7 @@ impl<R: Read> Read for Cancellable<'_, R> {
         if self.cancel.load(Ordering::Relaxed) {
             return Err(io::Error::other("the scan was cancelled"));
         }
-        let n = self.inner.read(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
+        self.inner.read(buf)
     }
 }
 
@@ -737,14 +751,16 @@ impl FileReader<'_> {
         let lines = &mut *self.lines;
         let result = catch_unwind(AssertUnwindSafe(|| {
             let mut scanner = SessionScanner::new(paths::stem(path), needs);
-            let mut source = Cancellable { inner: handle, cancel, bytes: 0 };
-            let lines = lines.for_range(&mut source, range, |n, bytes| {
+            let source = Cancellable { inner: handle, cancel };
+            let read = lines.for_range(source, range, |n, bytes| {
                 line.set(n);
                 scanner.push_line(n, bytes);
             })?;
-            // A bounded range is read at least to its end, unless the file ends first.
-            let short = range.end != u64::MAX && source.bytes < range.end - range.read_from();
-            Ok::<_, io::Error>(Scanned { scanner, lines, short })
+            // A range that is not the file's last ends at the first line that starts past it;
+            // if the file ends first, it shrank (or its last line has no newline, and nothing
+            // follows anyway).
+            let short = range.end != u64::MAX && read.ended;
+            Ok::<_, io::Error>(Scanned { scanner, lines: read.lines, short })
         }));
         match result {
             Ok(Ok(scanned)) => Ok(Some(scanned)),
@@ -762,5 +778,53 @@ impl FileReader<'_> {
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transcript::event::EventView;
+    use crate::transcript::Needs;
+
+    /// A part of a three-part file, read from `lines` (one tool use each, ids `t<n>`).
+    fn part(part: usize, lines: std::ops::Range<u64>, short: bool) -> (Unit, Scanned) {
+        let mut scanner = SessionScanner::new("f", Needs::ALL);
+        for (i, n) in lines.clone().enumerate() {
+            let line = format!(
+                r#"{{"type":"assistant","message":{{"content":[{{"type":"tool_use","id":"t{n}","name":"Bash"}}]}}}}"#
+            );
+            scanner.push_line(i as u64 + 1, line.as_bytes());
+        }
+        let unit = Unit { file: 0, range: Range::WHOLE, part, parts: 3, bytes: 1, file_bytes: 3 };
+        (unit, Scanned { scanner, lines: lines.end - lines.start, short })
+    }
+
+    fn tool_ids(merged: Assembled) -> Vec<String> {
+        let Assembled::Complete(scanner) = merged else { panic!("not complete") };
+        let out = scanner.finish();
+        out.views().map(|e: EventView<'_>| e.tool_id.unwrap_or("").to_owned()).collect()
+    }
+
+    fn assemble_all(parts: Vec<(Unit, Scanned)>) -> Vec<String> {
+        let queue = WorkQueue { part_bytes: 1, assemblies: Mutex::new(HashMap::new()) };
+        let mut last = None;
+        for (unit, scanned) in parts {
+            last = Some(queue.assemble(&unit, Some(scanned)));
+        }
+        tool_ids(last.expect("three parts"))
+    }
+
+    /// Parts are merged in order, whatever order they arrive in; a part that found the file
+    /// short (it shrank while being read) ends the file, so what later parts read is dropped
+    /// and the result stays a prefix.
+    #[test]
+    fn a_file_that_shrank_ends_at_its_first_short_part() {
+        let whole = assemble_all(vec![part(2, 5..7, false), part(0, 1..3, false), part(1, 3..5, false)]);
+        assert_eq!(whole, ["t1", "t2", "t3", "t4", "t5", "t6"]);
+        let cut = assemble_all(vec![part(2, 5..7, false), part(0, 1..3, false), part(1, 3..5, true)]);
+        assert_eq!(cut, ["t1", "t2", "t3", "t4"]);
+        let cut = assemble_all(vec![part(1, 3..5, false), part(0, 1..3, true), part(2, 5..7, false)]);
+        assert_eq!(cut, ["t1", "t2"]);
     }
 }

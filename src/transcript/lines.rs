@@ -40,6 +40,17 @@ impl Range {
     }
 }
 
+/// What [`LineReader::for_range`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RangeRead {
+    /// The physical lines of the range.
+    pub lines: u64,
+    /// The source ended before the range did: its last line, if any, runs to the end of the
+    /// data (for a range that is not a file's last, the file shrank while it was read, or its
+    /// last line has no newline).
+    pub ended: bool,
+}
+
 /// A reusable line splitter: its buffer survives from file to file, so a thread that reads
 /// many small files allocates (and zeroes) it once.
 #[derive(Default)]
@@ -58,14 +69,14 @@ impl LineReader {
         R: Read,
         F: FnMut(u64, &[u8]),
     {
-        self.for_range(source, Range::WHOLE, on_line)
+        self.for_range(source, Range::WHOLE, on_line).map(|read| read.lines)
     }
 
     /// Reads the lines starting in `range` from `source`, which is positioned at
-    /// `range.read_from()`. Line numbers count from 1 at the range's first line; the return
-    /// value is the number of physical lines in the range. A buffer that grew for one long
-    /// line is shrunk back on the next call.
-    pub fn for_range<R, F>(&mut self, mut source: R, range: Range, mut on_line: F) -> io::Result<u64>
+    /// `range.read_from()`. Line numbers count from 1 at the range's first line; the result
+    /// has the number of physical lines in the range and whether the source ended first. A
+    /// buffer that grew for one long line is shrunk back on the next call.
+    pub fn for_range<R, F>(&mut self, mut source: R, range: Range, mut on_line: F) -> io::Result<RangeRead>
     where
         R: Read,
         F: FnMut(u64, &[u8]),
@@ -107,7 +118,7 @@ impl LineReader {
                     line_number += 1;
                     emit(&buf[start..end], line_number, &mut first, &mut on_line);
                 }
-                return Ok(line_number);
+                return Ok(RangeRead { lines: line_number, ended: true });
             }
             let mut search = end;
             end += n;
@@ -117,7 +128,7 @@ impl LineReader {
                     skipping = false;
                 } else {
                     if offset >= limit {
-                        return Ok(line_number);
+                        return Ok(RangeRead { lines: line_number, ended: false });
                     }
                     line_number += 1;
                     emit(&buf[start..nl], line_number, &mut first, &mut on_line);
@@ -127,7 +138,7 @@ impl LineReader {
                 search = start;
             }
             if !skipping && offset >= limit {
-                return Ok(line_number);
+                return Ok(RangeRead { lines: line_number, ended: false });
             }
         }
     }
@@ -290,8 +301,13 @@ mod tests {
                 for (a, b) in [(0, cut1), (cut1, cut2), (cut2, data.len())] {
                     let range = Range { start: a as u64, end: if b == data.len() { u64::MAX } else { b as u64 } };
                     let src = &data[range.read_from() as usize..];
-                    let n = LineReader::new().for_range(src, range, |no, l| got.push((base + no, l.to_vec()))).unwrap();
-                    base += n;
+                    let read =
+                        LineReader::new().for_range(src, range, |no, l| got.push((base + no, l.to_vec()))).unwrap();
+                    // A range runs into the end of the data when it is the last, or when no line
+                    // starts at or after its end.
+                    let ended = b == data.len() || !data[b.saturating_sub(1)..].contains(&b'\n');
+                    assert_eq!(read.ended, ended, "cuts {cut1} {cut2}: {a}..{b}");
+                    base += read.lines;
                 }
                 assert_eq!(got, numbered, "cuts {cut1} {cut2}");
                 assert_eq!(base, total, "cuts {cut1} {cut2}");
@@ -306,11 +322,11 @@ mod tests {
         data.extend_from_slice(b"tail\n");
         let range = Range { start: 10, end: (INITIAL_CAPACITY * 2) as u64 };
         let mut got = Vec::new();
-        let n = LineReader::new().for_range(&data[9..], range, |no, l| got.push((no, l.to_vec()))).unwrap();
-        assert_eq!((n, got.len()), (0, 0));
+        let read = LineReader::new().for_range(&data[9..], range, |no, l| got.push((no, l.to_vec()))).unwrap();
+        assert_eq!((read, got.len()), (RangeRead { lines: 0, ended: false }, 0));
         let range = Range { start: 10, end: u64::MAX };
-        let n = LineReader::new().for_range(&data[9..], range, |no, l| got.push((no, l.to_vec()))).unwrap();
-        assert_eq!(n, 1);
+        let read = LineReader::new().for_range(&data[9..], range, |no, l| got.push((no, l.to_vec()))).unwrap();
+        assert_eq!(read, RangeRead { lines: 1, ended: true });
         assert_eq!(got, vec![(1, b"tail".to_vec())]);
     }
 

@@ -245,16 +245,19 @@ impl WorkQueue {
             }
             entry.parts
         };
-        let mut parts = parts.into_iter().flatten();
+        let mut parts: Vec<Scanned> = parts.into_iter().flatten().collect();
+        // The parts that make the file: up to the first that found it short.
+        let kept = parts.iter().position(|p| p.short).map_or(parts.len(), |i| i + 1);
+        parts.truncate(kept);
+        let mut parts = parts.into_iter();
         let Some(first) = parts.next() else { return Assembled::Skipped };
-        let (mut merged, mut lines, mut short) = (first.scanner, first.lines, first.short);
+        let (mut merged, mut lines) = (first.scanner, first.lines);
+        // Room for all of them at once: growing by doubling would hold up to twice the
+        // file's events and strings while it is merged.
+        merged.reserve_for(parts.as_slice().iter().map(|p| &p.scanner));
         for next in parts {
-            if short {
-                break;
-            }
             merged.append(next.scanner, lines);
             lines += next.lines;
-            short = next.short;
         }
         Assembled::Complete(Box::new(merged))
     }

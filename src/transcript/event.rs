@@ -80,6 +80,11 @@ impl Texts {
         by
     }
 
+    /// Makes room for `bytes` more.
+    pub fn reserve_exact(&mut self, bytes: usize) {
+        self.buf.reserve_exact(bytes);
+    }
+
     /// Bytes held.
     pub fn len(&self) -> usize {
         self.buf.len() - 1

@@ -444,6 +444,18 @@ impl SessionScanner {
         }
     }
 
+    /// Makes room for the events and strings of `later` parts of the same file, so that
+    /// appending them ([`SessionScanner::append`]) grows nothing by doubling.
+    pub fn reserve_for<'a>(&mut self, later: impl Iterator<Item = &'a SessionScanner>) {
+        let (mut events, mut texts) = (0, 0);
+        for next in later {
+            events += next.events.len();
+            texts += next.texts.len();
+        }
+        self.events.reserve_exact(events);
+        self.texts.reserve_exact(texts);
+    }
+
     /// Appends the scanner of the next part of the same file (see [`super::lines::Range`]);
     /// `lines_before` is the number of physical lines before that part.
     pub fn append(&mut self, mut next: SessionScanner, lines_before: u64) {

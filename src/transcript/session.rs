@@ -64,10 +64,8 @@ struct Work {
     failures: bool,
     /// Keep each event's tool id: asked for, or needed at the end to resolve `is_error`.
     tool_ids: bool,
-    /// Read a Skill's input for its skill name.
-    skills: bool,
-    /// Read a Task/Agent input for its subagent type.
-    subagents: bool,
+    /// Which names tool inputs are read for (a Skill's skill, a Task/Agent's subagent type).
+    classify: Classify,
     /// Match user texts for slash commands (events' rows, the summary's count).
     slash_commands: bool,
     /// The summary's tallies of tool uses ([`Parts::TOOLS`], [`Parts::ERRORS`],
@@ -100,8 +98,10 @@ impl Work {
             times: needs.sums(Parts::TIMES) || needs.keeps(Fields::OCCURRED_AT),
             failures: count.errors || needs.keeps(Fields::IS_ERROR),
             tool_ids: needs.keeps(Fields::TOOL_ID) || needs.keeps(Fields::IS_ERROR),
-            skills: count.skills || needs.keeps(Fields::SKILL_NAME),
-            subagents: needs.keeps(Fields::SUBAGENT_TYPE),
+            classify: Classify {
+                skill: count.skills || needs.keeps(Fields::SKILL_NAME),
+                subagent: needs.keeps(Fields::SUBAGENT_TYPE),
+            },
             slash_commands: needs.events || count.slash_commands,
             count,
             models: needs.sums(Parts::MODEL),
@@ -332,12 +332,10 @@ impl SessionScanner {
         let keeps = |f| self.needs.keeps(f);
         let (keep_name, keep_skill, keep_input) =
             (keeps(Fields::TOOL_NAME), keeps(Fields::SKILL_NAME), keeps(Fields::TOOL_INPUT));
-        let is_sidechain = if keeps(Fields::IS_SIDECHAIN) { rec.is_sidechain } else { None };
-        let occurred_at = if keeps(Fields::OCCURRED_AT) { self.last_time } else { None };
         let mut line_fields: Option<LineFields> = None;
         for item in items.iter().filter(|i| i.kind.as_deref() == Some("tool_use")) {
             let name = item.name.as_deref().unwrap_or("");
-            let class = classify(name, item, Classify { skill: work.skills, subagent: work.subagents });
+            let class = classify(name, item, work.classify);
             let tool_id = item.id.as_deref().filter(|s| !s.is_empty());
             if self.work.tallies_tools() {
                 let tool = Some(name).filter(|n| !n.is_empty());
@@ -370,14 +368,14 @@ impl SessionScanner {
                 is_error: false,
                 model: fields.model,
                 cwd: fields.cwd,
-                occurred_at,
-                is_sidechain,
+                occurred_at: fields.occurred_at,
+                is_sidechain: fields.is_sidechain,
                 tool_input: if keep_input { item.input.map(|s| texts.push(s)) } else { None },
             });
         }
     }
 
-    /// The line's strings its events carry, those asked for (the model only for tool uses).
+    /// What the line's events share, those parts asked for (the model only for tool uses).
     fn line_fields(&mut self, rec: &Record<'_>, model: Option<&str>) -> LineFields {
         let needs = self.needs;
         let texts = &mut self.texts;
@@ -387,7 +385,14 @@ impl SessionScanner {
         let cwd = if needs.keeps(Fields::CWD) { self.cwd(rec) } else { None };
         let model =
             if needs.keeps(Fields::MODEL) { reuse_last(&mut self.texts, &mut self.last_model, model) } else { None };
-        LineFields { uuid, parent, cwd, model }
+        LineFields {
+            uuid,
+            parent,
+            cwd,
+            model,
+            is_sidechain: rec.is_sidechain.filter(|_| needs.keeps(Fields::IS_SIDECHAIN)),
+            occurred_at: self.last_time.filter(|_| needs.keeps(Fields::OCCURRED_AT)),
+        }
     }
 
     fn command_events(&mut self, line_number: u64, rec: &Record<'_>) {
@@ -410,8 +415,6 @@ impl SessionScanner {
             return;
         }
         let fields = self.line_fields(rec, None);
-        let is_sidechain = if self.needs.keeps(Fields::IS_SIDECHAIN) { rec.is_sidechain } else { None };
-        let occurred_at = if self.needs.keeps(Fields::OCCURRED_AT) { self.last_time } else { None };
         let mut names = names.into_iter();
         for _ in 0..count {
             let command_name = names.next().map(|name| self.texts.push(&name));
@@ -428,8 +431,8 @@ impl SessionScanner {
                 is_error: false,
                 model: None,
                 cwd: fields.cwd,
-                occurred_at,
-                is_sidechain,
+                occurred_at: fields.occurred_at,
+                is_sidechain: fields.is_sidechain,
                 tool_input: None,
             });
         }
@@ -602,6 +605,8 @@ struct LineFields {
     parent: Option<Text>,
     cwd: Option<Text>,
     model: Option<Text>,
+    is_sidechain: Option<bool>,
+    occurred_at: Option<i64>,
 }
 
 /// Distinct tool names a scanner remembers; later ones are stored per event.

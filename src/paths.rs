@@ -164,36 +164,43 @@ impl Walker {
                     self.walk(&child, rest);
                 }
             }
-            Comp::Glob(pattern) => {
-                for entry in list(dir) {
-                    if !pattern.matches_with(&entry.name, MATCH) {
-                        continue;
-                    }
-                    if rest.is_empty() {
-                        self.out.push(entry.path);
-                    } else if entry.is_dir() {
-                        self.walk(&entry.path, rest);
-                    }
-                }
-            }
+            Comp::Glob(pattern) => self.matching(dir, &list(dir), pattern, rest),
             Comp::Recursive => {
                 let here = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
                 let Ok(meta) = fs::metadata(here) else { return };
                 if !meta.is_dir() || !self.visited.insert((comps.len(), meta.dev(), meta.ino())) {
                     return;
                 }
+                // One listing serves both readings of `**` here.
+                let entries = list(dir);
                 // Zero directories (a trailing `**` has nothing left to match) ...
-                if !rest.is_empty() {
-                    self.walk(dir, rest);
+                match rest.split_first() {
+                    None => {}
+                    Some((Comp::Glob(pattern), after)) => self.matching(dir, &entries, pattern, after),
+                    Some(_) => self.walk(dir, rest),
                 }
                 // ... or one more, then `**` again; a trailing `**` also takes every file.
-                for entry in list(dir) {
-                    if entry.is_dir() {
-                        self.walk(&entry.path, comps);
+                for entry in &entries {
+                    if entry.is_dir(dir) {
+                        self.walk(&entry.path(dir), comps);
                     } else if rest.is_empty() {
-                        self.out.push(entry.path);
+                        self.out.push(entry.path(dir));
                     }
                 }
+            }
+        }
+    }
+
+    /// The entries of `dir` (its listing) that `pattern` matches, followed by `rest`.
+    fn matching(&mut self, dir: &Path, entries: &[Entry], pattern: &Pattern, rest: &[Comp]) {
+        for entry in entries {
+            if !pattern.matches_with(&entry.name, MATCH) {
+                continue;
+            }
+            if rest.is_empty() {
+                self.out.push(entry.path(dir));
+            } else if entry.is_dir(dir) {
+                self.walk(&entry.path(dir), rest);
             }
         }
     }
@@ -202,17 +209,21 @@ impl Walker {
 /// One entry of a directory listing.
 struct Entry {
     name: String,
-    path: PathBuf,
     /// The entry's own type as the listing gives it (no `stat` for plain files).
     kind: Option<fs::FileType>,
 }
 
 impl Entry {
-    /// Whether the entry is a directory, or a link to one (only links cost a `stat`).
-    fn is_dir(&self) -> bool {
+    /// The entry's path in `dir`, its directory.
+    fn path(&self, dir: &Path) -> PathBuf {
+        dir.join(&self.name)
+    }
+
+    /// Whether the entry of `dir` is a directory, or a link to one (only links cost a `stat`).
+    fn is_dir(&self, dir: &Path) -> bool {
         match self.kind {
             Some(kind) if !kind.is_symlink() => kind.is_dir(),
-            _ => self.path.is_dir(),
+            _ => self.path(dir).is_dir(),
         }
     }
 }
@@ -223,13 +234,9 @@ fn list(dir: &Path) -> Vec<Entry> {
     let Ok(rd) = fs::read_dir(here) else { return Vec::new() };
     let mut v: Vec<Entry> = rd
         .filter_map(Result::ok)
-        .map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let path = dir.join(&name);
-            Entry { name, path, kind: e.file_type().ok() }
-        })
+        .map(|e| Entry { name: e.file_name().to_string_lossy().into_owned(), kind: e.file_type().ok() })
         .collect();
-    v.sort_by(|a, b| a.name.cmp(&b.name));
+    v.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     v
 }
 
@@ -381,6 +388,14 @@ mod tests {
         );
         assert_eq!(rel(expand(&format!("{b}/u[2]/*/*.jsonl")).unwrap()), vec!["u2/p1/d.jsonl"]);
         assert_eq!(rel(expand(&format!("{b}/top.jsonl")).unwrap()), vec!["top.jsonl"]);
+        // `**` then a literal, and `**` then a glob with more after it.
+        assert_eq!(rel(expand(&format!("{b}/**/sub/*.jsonl")).unwrap()), vec!["u1/p2/sub/c.jsonl"]);
+        assert_eq!(rel(expand(&format!("{b}/**/p?/*.jsonl")).unwrap()), vec!["u1/p1/a.jsonl", "u2/p1/d.jsonl"]);
+        // The link back to u1 is followed once below p2 (each `**` enters a directory once).
+        assert_eq!(
+            rel(expand(&format!("{b}/**/p2/**/*.jsonl")).unwrap()),
+            vec!["u1/p2/loop/p1/a.jsonl", "u1/p2/sub/c.jsonl"]
+        );
         assert_eq!(
             rel(expand(&format!("{b}/u1/**")).unwrap()),
             vec!["u1/p1/a.jsonl", "u1/p1/b.txt", "u1/p2/sub/c.jsonl"]

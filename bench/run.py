@@ -717,9 +717,11 @@ def write_markdown(path: str, res: dict, shape: str, a) -> None:
         m4 = next((r for r in mem if r["query"] == q + " (4x)"), None)
         if h and m4:
             growth = h["rss"] / m4["rss"]
-            lines.append(f"| RSS flat in file size: {labels[q]}, one {h['bytes'] / 1e9:.1f} GB file vs the same bytes in "
-                         f"{4 * c['files']} files | {fmt_mib(h['rss'])} vs {fmt_mib(m4['rss'])} ({growth:.2f}x) | "
-                         f"{verdict(growth <= 1.25)} |")
+            # Not a target of the issue (its memory targets are the budget and 1x vs 4x the
+            # corpus): shown because one file's events are held until the file ends.
+            lines.append(f"| (peak RSS, one {h['bytes'] / 1e9:.1f} GB file vs the same bytes in {4 * c['files']} files: "
+                         f"{labels[q]}; a file's events wait for its end, where `is_error` is known) | "
+                         f"{fmt_mib(h['rss'])} vs {fmt_mib(m4['rss'])} ({growth:.2f}x) | |")
     lim = [find("limit", "claude_usage", t) for t in (1, 2)]
     agg1 = find("agg", "claude_usage", 1)
     for t, r in zip((1, 2), lim):

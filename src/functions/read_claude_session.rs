@@ -8,7 +8,7 @@ use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Boolean, Timestamp, Varchar};
 use crate::transcript::{Fields, Needs, SessionOutput};
 
-use super::scan::{reads, Scan, ScanBind, ThreadReader};
+use super::scan::{ScanBind, ScanGlobal, ThreadReader};
 
 pub struct ReadClaudeSession;
 
@@ -34,11 +34,6 @@ pub const COLUMNS: [(&str, ColumnType, Fields); 18] = [
     ("is_sidechain", Boolean, Fields::IS_SIDECHAIN),
     ("tool_input", Varchar, Fields::TOOL_INPUT),
 ];
-
-pub struct Global {
-    scan: Scan,
-    columns: Vec<usize>,
-}
 
 /// One thread's file whose events are being emitted (the file, its output, and how many of its
 /// events are written), and how many chunks it has written.
@@ -70,7 +65,7 @@ fn chunk_target(chunks: usize, capacity: usize) -> usize {
 impl TableFunction for ReadClaudeSession {
     const NAME: &'static str = "read_claude_session";
     type Bind = ScanBind;
-    type Global = Global;
+    type Global = ScanGlobal;
     type Local = Local;
 
     fn bind(info: &BindInfo) -> Result<ScanBind, String> {
@@ -79,18 +74,15 @@ impl TableFunction for ReadClaudeSession {
         Ok(bind)
     }
 
-    fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
-        let columns = info.projected_columns();
-        let scan = Scan::new(Self::NAME, bind, Needs::events(reads(&COLUMNS, &columns, Fields::NONE)));
-        info.set_max_threads(scan.max_threads());
-        Ok(Global { scan, columns })
+    fn init(info: &InitInfo, bind: &ScanBind) -> Result<ScanGlobal, String> {
+        Ok(ScanGlobal::init(Self::NAME, info, bind, &COLUMNS, Fields::NONE, Needs::events))
     }
 
     fn local_init(_bind: &ScanBind) -> Result<Local, String> {
         Ok(Local { reader: ThreadReader::default(), current: None, chunks: 0 })
     }
 
-    fn scan(bind: &ScanBind, global: &Global, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
+    fn scan(bind: &ScanBind, global: &ScanGlobal, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
         let capacity = out.capacity();
         let target = chunk_target(local.chunks, capacity);
         let mut pieces = Vec::new();

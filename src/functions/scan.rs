@@ -13,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use crate::ffi::fs::FileSystem;
-use crate::ffi::table::{BindInfo, Signature};
+use crate::ffi::table::{BindInfo, InitInfo, Signature};
 use crate::ffi::value::ClientContext;
 use crate::ffi::{panic_message, ColumnType, LogicalType};
 use crate::paths;
@@ -78,10 +78,36 @@ impl ScanBind {
     }
 }
 
-/// What the projected `columns` read, from a function's column table (name, type, and the
-/// part of the core's output the column reads: a `Fields` or `Parts` set): the union of their
+/// What a scanning table function keeps for the whole query: the scan and the projected
+/// columns (indices into its column table).
+pub struct ScanGlobal {
+    pub scan: Scan,
+    pub columns: Vec<usize>,
+}
+
+impl ScanGlobal {
+    /// Starts `function`'s scan for the projected columns of `table` (its column table:
+    /// name, type, and the part of the core's output the column reads, a `Fields` or `Parts`
+    /// set). `needs` turns the union of the parts read (`nothing` when none) into the core's
+    /// [`Needs`].
+    pub fn init<P: Copy + BitOr<Output = P>>(
+        function: &'static str,
+        info: &InitInfo,
+        bind: &ScanBind,
+        table: &[(&str, ColumnType, P)],
+        nothing: P,
+        needs: fn(P) -> Needs,
+    ) -> ScanGlobal {
+        let columns = info.projected_columns();
+        let scan = Scan::new(function, bind, needs(reads(table, &columns, nothing)));
+        info.set_max_threads(scan.max_threads());
+        ScanGlobal { scan, columns }
+    }
+}
+
+/// What the projected `columns` read, from a function's column table: the union of their
 /// entries; an index outside the table, such as DuckDB's row id, reads nothing.
-pub fn reads<P: Copy + BitOr<Output = P>>(table: &[(&str, ColumnType, P)], columns: &[usize], nothing: P) -> P {
+fn reads<P: Copy + BitOr<Output = P>>(table: &[(&str, ColumnType, P)], columns: &[usize], nothing: P) -> P {
     columns.iter().filter_map(|&c| table.get(c)).fold(nothing, |all, &(_, _, part)| all | part)
 }
 

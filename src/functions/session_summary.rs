@@ -7,7 +7,7 @@ use crate::ffi::ColumnType::{self, Bigint, Integer, Timestamp, Varchar};
 use crate::transcript::summary::{Parts, PROCESSOR_VERSION};
 use crate::transcript::{Needs, Summary};
 
-use super::scan::{reads, Scan, ScanBind, ThreadReader};
+use super::scan::{ScanBind, ScanGlobal, ThreadReader};
 
 pub struct SessionSummary;
 
@@ -44,11 +44,6 @@ pub const COLUMNS: [(&str, ColumnType, Parts); 28] = [
     ("processor_version", Integer, Parts::NONE),
 ];
 
-pub struct Global {
-    scan: Scan,
-    columns: Vec<usize>,
-}
-
 pub struct Local {
     reader: ThreadReader,
     rows: Vec<(usize, Summary)>,
@@ -57,7 +52,7 @@ pub struct Local {
 impl TableFunction for SessionSummary {
     const NAME: &'static str = "session_summary";
     type Bind = ScanBind;
-    type Global = Global;
+    type Global = ScanGlobal;
     type Local = Local;
 
     fn bind(info: &BindInfo) -> Result<ScanBind, String> {
@@ -66,18 +61,15 @@ impl TableFunction for SessionSummary {
         Ok(bind)
     }
 
-    fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
-        let columns = info.projected_columns();
-        let scan = Scan::new(Self::NAME, bind, Needs::summary(reads(&COLUMNS, &columns, Parts::NONE)));
-        info.set_max_threads(scan.max_threads());
-        Ok(Global { scan, columns })
+    fn init(info: &InitInfo, bind: &ScanBind) -> Result<ScanGlobal, String> {
+        Ok(ScanGlobal::init(Self::NAME, info, bind, &COLUMNS, Parts::NONE, Needs::summary))
     }
 
     fn local_init(_bind: &ScanBind) -> Result<Local, String> {
         Ok(Local { reader: ThreadReader::default(), rows: Vec::new() })
     }
 
-    fn scan(bind: &ScanBind, global: &Global, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
+    fn scan(bind: &ScanBind, global: &ScanGlobal, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
         local.rows.clear();
         // Small batches keep the files spread over threads.
         let batch = out.capacity().min(64);

@@ -337,7 +337,7 @@ impl SessionScanner {
             let name = item.name.as_deref().unwrap_or("");
             let class = classify(name, item, work.classify);
             let tool_id = item.id.as_deref().filter(|s| !s.is_empty());
-            if self.work.tallies_tools() {
+            if work.tallies_tools() {
                 let tool = Some(name).filter(|n| !n.is_empty());
                 self.tally.add(&work.count, class.event_type, tool_id, tool, class.skill_name.as_deref());
             }
@@ -399,12 +399,13 @@ impl SessionScanner {
         // Names are kept only when asked for; otherwise, and for the summary, only counted.
         let keep_names = self.needs.keeps(Fields::COMMAND_NAME);
         let mut count = 0;
-        let mut names: Vec<String> = Vec::new();
+        let mut names: Vec<Text> = Vec::new();
+        let texts = &mut self.texts;
         for text in user_texts(rec) {
             slash_commands(&text, |n| {
                 count += 1;
                 if keep_names {
-                    names.push(n.to_owned());
+                    names.push(texts.push(n));
                 }
             });
         }
@@ -417,7 +418,7 @@ impl SessionScanner {
         let fields = self.line_fields(rec, None);
         let mut names = names.into_iter();
         for _ in 0..count {
-            let command_name = names.next().map(|name| self.texts.push(&name));
+            let command_name = names.next();
             self.events.push(Event {
                 line_number,
                 event_uuid: fields.uuid,

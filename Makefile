@@ -33,6 +33,9 @@ $(RELEASE_EXT): FORCE
 	cargo build --release --lib
 	@mkdir -p build/release
 	python3 scripts/append_metadata.py target/release/lib$(EXT_NAME).so $@ --capi $(CAPI_VERSION) --version $(EXT_VERSION)
+	@# also where DuckDB's own sqllogictest runner looks for it (--build-dir build/release)
+	@mkdir -p build/release/extension/$(EXT_NAME)
+	cp $@ build/release/extension/$(EXT_NAME)/$(EXT_NAME).duckdb_extension
 
 $(DEBUG_EXT): FORCE
 	cargo build --lib

@@ -202,15 +202,17 @@ def parse_records(text):
 
 
 def dialect_errors(record):
-    """What DuckDB's runner would not parse, run or check in this record."""
+    """What DuckDB's runner would not parse, run or check here: [(line, message), ...]."""
     errors = []
     command, params = record.command, record.params
 
-    def keywords_in_sql(text, where):
-        for word in KEYWORD_RE.findall(text):
-            if word not in KEYWORDS:
-                errors.append("unknown keyword %s in %s (DuckDB's runner knows only %s)"
-                              % (word, where, " and ".join(KEYWORDS)))
+    def keywords_in_sql(text, where, first_line):
+        for offset, line in enumerate(text.split("\n")):
+            for word in KEYWORD_RE.findall(line):
+                if word not in KEYWORDS:
+                    errors.append((first_line + offset,
+                                   "unknown keyword %s in %s (DuckDB's runner knows only %s)"
+                                   % (word, where, " and ".join(KEYWORDS))))
 
     if command == "statement":
         if not params or params[0] not in ("ok", "error", "maybe"):
@@ -222,7 +224,7 @@ def dialect_errors(record):
                           "(DuckDB's runner cannot parse the file without one)" % params[0])
         if not record.sql:
             errors.append("empty SQL text")
-        keywords_in_sql(record.sql, "SQL")
+        keywords_in_sql(record.sql, "SQL", record.line + 1)
     elif command == "query":
         if not params:
             errors.append("query needs column types, e.g. 'query IT'")
@@ -235,7 +237,7 @@ def dialect_errors(record):
                 errors.append("query takes at most types, a sort mode or connection, and a label")
         if not record.sql:
             errors.append("empty SQL text")
-        keywords_in_sql(record.sql, "SQL")
+        keywords_in_sql(record.sql, "SQL", record.line + 1)
         if record.expected is None:
             errors.append("query without ----: DuckDB's runner does not check its result "
                           "(write the expected rows, or use statement ok)")
@@ -261,7 +263,7 @@ def dialect_errors(record):
             errors.append("hash-threshold needs a number")
     elif command == "load":
         if params:
-            keywords_in_sql(params[0], "the load path")
+            keywords_in_sql(params[0], "the load path", record.line)
         if len(params) > 1 and params[1] != "readonly":
             errors.append("load <path> [readonly]")
 
@@ -272,7 +274,7 @@ def dialect_errors(record):
             errors.append("%s in an expected %s: DuckDB's runner substitutes keywords only in "
                           "SQL (match a part of the text, or use <REGEX>:)"
                           % (", ".join(found), "message" if command == "statement" else "result"))
-    return errors
+    return [e if isinstance(e, tuple) else (record.line, e) for e in errors]
 
 
 # --------------------------------------------------------------------------
@@ -500,7 +502,7 @@ class FileRunner:
             return "fail"
         records, errors = parse_records(text)
         for record in records:
-            errors.extend((record.line, e) for e in dialect_errors(record))
+            errors.extend(dialect_errors(record))
         if errors:
             for line, message in sorted(errors):
                 self.failed += 1

@@ -186,8 +186,8 @@ class PythonDuckDB:
             ext = Path(claude_usage.path())
             if not ext.is_file():
                 raise SmokeError(f"claude_usage.path() is not a file: {ext}")
-            if REPO in ext.resolve().parents:
-                raise SmokeError(f"claude_usage was imported from the repository, not the installed wheel: {ext}")
+            if (REPO / "python") in ext.resolve().parents or "site-packages" not in ext.parts:
+                raise SmokeError(f"claude_usage was imported from {ext.parent}, not from an installed wheel")
 
     def connect(self, loaded: bool):
         if not loaded:
@@ -299,13 +299,12 @@ def main() -> int:
     args = ap.parse_args()
     os.chdir(REPO)
 
-    label = "compat"
+    label = "wheel" if args.wheel else "compat"
     try:
         if args.wheel:
             if args.extension or args.cli:
                 ap.error("--wheel takes neither --extension nor --cli")
             db = PythonDuckDB(None, wheel=True)
-            label = "wheel"
         elif not args.extension:
             ap.error("--extension is required")
         elif args.cli:

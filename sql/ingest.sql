@@ -6,8 +6,11 @@
 --   .read sql/ingest.sql                   -- or con.execute(open('sql/ingest.sql').read())
 --
 -- In one transaction: reads only files that are new or changed (size or modification time,
--- from read_blob without reading content), replaces those files' events (attributed) and
--- summaries, rebuilds both daily rollups from since_day, and records the files. Nothing
+-- from read_blob without reading content; or recorded by an older ingest_version, which re-reads
+-- every file once after an upgrade of the schema), replaces those files' events (attributed),
+-- summaries and request lines, re-applies the keep rule over usage_requests for the requests
+-- those lines belong to, rebuilds usage_cost_daily for the days they touch, rebuilds both daily
+-- rollups from since_day, and records the files. A file that vanished keeps its rows. Nothing
 -- changed: nothing changes. No files: a no-op. On any error nothing is committed (run
 -- ROLLBACK before reusing the connection, as after any failed transaction).
 
@@ -22,7 +25,8 @@ CREATE OR REPLACE TEMP TABLE claude_ingest_changed AS
 SELECT f.*
 FROM claude_ingest_files AS f
 LEFT JOIN usage_ingested_files AS i USING (filename)
-WHERE i.filename IS NULL OR i.size IS DISTINCT FROM f.size OR i.modified_at IS DISTINCT FROM f.modified_at;
+WHERE i.filename IS NULL OR i.size IS DISTINCT FROM f.size OR i.modified_at IS DISTINCT FROM f.modified_at
+   OR coalesce(i.ingest_version, 1) < 2;
 
 SET VARIABLE claude_ingest_list = (
     SELECT coalesce(list(filename ORDER BY filename), []::VARCHAR[]) FROM claude_ingest_changed);
@@ -88,8 +92,109 @@ DELETE FROM usage_plugin_daily WHERE day >= getvariable('claude_ingest_since');
 INSERT INTO usage_plugin_daily BY NAME
 SELECT * FROM claude_usage.plugin_daily('usage_events', since_day := getvariable('claude_ingest_since'));
 
+-- Requests. A request's key, as read_claude_usage's: (message_id, request_id) when the line has
+-- a message id; a line without one is a request of its own.
+CREATE OR REPLACE TEMP MACRO claude_ingest_request_key(message_id, request_id, filename, line_number) AS
+    CASE WHEN coalesce(message_id, '') <> ''
+         THEN 'm' || length(message_id) || ':' || message_id || coalesce('|' || request_id, '')
+         ELSE 'l' || line_number || ':' || filename END;
+
+-- A line's token total as the keep rule compares it: input + output + cache writes + cache reads,
+-- saturating at the BIGINT maximum; and a sum of counts, saturating likewise.
+CREATE OR REPLACE TEMP MACRO claude_ingest_total(i, o, cc, cr) AS
+    least(CAST(i AS HUGEINT) + o + cc + cr, 9223372036854775807);
+CREATE OR REPLACE TEMP MACRO claude_ingest_sum(x) AS CAST(least(sum(CAST(x AS HUGEINT)), 9223372036854775807) AS BIGINT);
+
+-- Every request line of the changed files (kept and duplicate_lines are recomputed below, over
+-- the whole table).
+CREATE OR REPLACE TEMP TABLE claude_ingest_usage AS
+SELECT * EXCLUDE (kept, duplicate_lines), claude_ingest_user(filename) AS username,
+    claude_ingest_request_key(message_id, request_id, filename, line_number) AS request_key
+FROM read_claude_usage(getvariable('claude_ingest_list'), dedup := false);
+
+CREATE OR REPLACE TEMP TABLE claude_ingest_stored AS
+SELECT claude_ingest_request_key(message_id, request_id, filename, line_number) AS request_key,
+    filename, line_number, session_id, CAST(occurred_at AS DATE) AS day
+FROM usage_requests;
+
+-- Requests whose lines change (the changed files' old and new lines), and sessions whose
+-- attribution may change (a subagent's lines can arrive before or after the call that spawned it).
+CREATE OR REPLACE TEMP TABLE claude_ingest_keys AS
+SELECT request_key FROM claude_ingest_stored WHERE filename IN (SELECT filename FROM claude_ingest_changed)
+UNION SELECT request_key FROM claude_ingest_usage;
+
+CREATE OR REPLACE TEMP TABLE claude_ingest_sessions AS
+SELECT session_id FROM claude_ingest_stored WHERE filename IN (SELECT filename FROM claude_ingest_changed)
+UNION SELECT session_id FROM claude_ingest_usage
+UNION SELECT session_id FROM claude_ingest_events;
+
+-- The stored lines to rewrite: the changed files' (dropped: their new lines replace them) and the
+-- other files' lines of those requests (kept rule re-applied) or of those sessions (re-attributed).
+CREATE OR REPLACE TEMP TABLE claude_ingest_redo AS
+SELECT filename, line_number, request_key, day,
+    filename IN (SELECT filename FROM claude_ingest_changed) AS dropped,
+    request_key IN (SELECT request_key FROM claude_ingest_keys) AS rekeep
+FROM claude_ingest_stored
+WHERE filename IN (SELECT filename FROM claude_ingest_changed)
+   OR request_key IN (SELECT request_key FROM claude_ingest_keys)
+   OR session_id IN (SELECT session_id FROM claude_ingest_sessions);
+
+-- The days whose usage_cost_daily rows are rebuilt: those of every line rewritten, before and after.
+CREATE OR REPLACE TEMP TABLE claude_ingest_days AS
+SELECT day FROM claude_ingest_redo
+UNION SELECT CAST(occurred_at AS DATE) FROM claude_ingest_usage;
+
+-- The lines to write back, before attribution: the kept rule over all lines of each request
+-- (not sidechain, then the larger token total, then one with speed, then the first in
+-- (filename, line_number) order); other lines keep their standing.
+CREATE OR REPLACE TEMP TABLE claude_ingest_lines AS
+WITH lines AS (
+    SELECT r.* EXCLUDE (spawned_by_tool_id, root_tool_id, subagent_type, source, ref_id),
+        x.request_key, x.rekeep
+    FROM usage_requests AS r
+    JOIN claude_ingest_redo AS x USING (filename, line_number)
+    WHERE NOT x.dropped
+    UNION ALL BY NAME
+    SELECT *, true AS rekeep FROM claude_ingest_usage)
+SELECT * EXCLUDE (request_key, rekeep, kept, duplicate_lines),
+    CASE WHEN rekeep THEN count(*) OVER (PARTITION BY request_key) ELSE duplicate_lines END AS duplicate_lines,
+    CASE WHEN rekeep
+         THEN row_number() OVER (PARTITION BY request_key ORDER BY coalesce(is_sidechain, false),
+                  claude_ingest_total(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) DESC,
+                  speed IS NULL, filename, line_number) = 1
+         ELSE kept END AS kept
+FROM lines;
+
+DELETE FROM usage_requests
+WHERE (filename, line_number) IN (SELECT (filename, line_number) FROM claude_ingest_redo);
+
+INSERT INTO usage_requests BY NAME
+SELECT * FROM claude_usage.attribute_usage('claude_ingest_lines', events := 'usage_events');
+
+DELETE FROM usage_cost_daily
+WHERE day IN (SELECT day FROM claude_ingest_days)
+   OR (day IS NULL AND EXISTS (SELECT 1 FROM claude_ingest_days WHERE day IS NULL));
+
+INSERT INTO usage_cost_daily BY NAME
+SELECT CAST(occurred_at AS DATE) AS day, username, project, model, source, ref_id,
+    count(*) AS requests,
+    claude_ingest_sum(input_tokens) AS input_tokens,
+    claude_ingest_sum(output_tokens) AS output_tokens,
+    claude_ingest_sum(cache_creation_tokens) AS cache_creation_tokens,
+    claude_ingest_sum(cache_creation_5m_tokens) AS cache_creation_5m_tokens,
+    claude_ingest_sum(cache_creation_1h_tokens) AS cache_creation_1h_tokens,
+    claude_ingest_sum(cache_read_tokens) AS cache_read_tokens,
+    coalesce(sum(cost_usd), 0) AS cost_usd,
+    coalesce(CAST(least(sum(claude_ingest_total(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens))
+        FILTER (WHERE cost_usd IS NULL), 9223372036854775807) AS BIGINT), 0) AS unpriced_tokens
+FROM usage_requests
+WHERE kept
+  AND (CAST(occurred_at AS DATE) IN (SELECT day FROM claude_ingest_days)
+       OR (occurred_at IS NULL AND EXISTS (SELECT 1 FROM claude_ingest_days WHERE day IS NULL)))
+GROUP BY ALL;
+
 DELETE FROM usage_ingested_files WHERE filename IN (SELECT filename FROM claude_ingest_changed);
 INSERT INTO usage_ingested_files BY NAME
-SELECT filename, size, modified_at, now() AS ingested_at FROM claude_ingest_changed;
+SELECT filename, size, modified_at, now() AS ingested_at, 2 AS ingest_version FROM claude_ingest_changed;
 
 COMMIT;

@@ -21,7 +21,7 @@ FUZZ_MAX_LEN ?= 4096
 HOSTILE := build/hostile
 HOSTILE_LARGE := build/hostile-large
 
-.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline split threads run conformance e2e bench bench-quick fuzz test-large clean venv
+.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline server split threads run conformance e2e bench bench-quick fuzz test-large clean venv
 
 all: release
 
@@ -51,7 +51,7 @@ $(VENV)/.installed: test/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r test/requirements.txt
 	@touch $@
 
-test: unit hostile sqltest dialect smoke pipeline split threads compat wheel-test
+test: unit hostile sqltest dialect smoke pipeline server split threads compat wheel-test
 	@echo "make test: all green"
 
 unit:
@@ -89,6 +89,11 @@ threads: release venv
 # The server pipeline (schema.sql + ingest.sql) from Python and from the CLI.
 pipeline: release venv
 	$(PY) test/python/test_pipeline.py --extension $(RELEASE_EXT) --cli $(DUCKDB)
+
+# The server's request tables: the ingest invariant over scripted and random file changes, the
+# upgrade of a previous-schema database, readers during ingest, export.sql and two shards.
+server: release venv
+	$(PY) test/python/test_server.py --extension $(RELEASE_EXT)
 
 run: release venv
 	@$(PY) scripts/overview.py --extension $(RELEASE_EXT)

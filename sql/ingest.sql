@@ -101,9 +101,11 @@ CREATE OR REPLACE TEMP MACRO claude_ingest_request_key(message_id, request_id, f
 
 -- A line's token total as the keep rule compares it: input + output + cache writes + cache reads,
 -- saturating at the BIGINT maximum; and a sum of counts, saturating likewise.
+-- (least() skips NULLs: every argument is made non-NULL first.)
 CREATE OR REPLACE TEMP MACRO claude_ingest_total(i, o, cc, cr) AS
-    least(CAST(i AS HUGEINT) + o + cc + cr, 9223372036854775807);
-CREATE OR REPLACE TEMP MACRO claude_ingest_sum(x) AS CAST(least(sum(CAST(x AS HUGEINT)), 9223372036854775807) AS BIGINT);
+    least(CAST(coalesce(i, 0) AS HUGEINT) + coalesce(o, 0) + coalesce(cc, 0) + coalesce(cr, 0), 9223372036854775807);
+CREATE OR REPLACE TEMP MACRO claude_ingest_sum(x) AS
+    CAST(least(coalesce(sum(CAST(x AS HUGEINT)), 0), 9223372036854775807) AS BIGINT);
 
 -- Every request line of the changed files (kept and duplicate_lines are recomputed below, over
 -- the whole table).
@@ -185,8 +187,8 @@ SELECT CAST(occurred_at AS DATE) AS day, username, project, model, source, ref_i
     claude_ingest_sum(cache_creation_1h_tokens) AS cache_creation_1h_tokens,
     claude_ingest_sum(cache_read_tokens) AS cache_read_tokens,
     coalesce(sum(cost_usd), 0) AS cost_usd,
-    coalesce(CAST(least(sum(claude_ingest_total(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens))
-        FILTER (WHERE cost_usd IS NULL), 9223372036854775807) AS BIGINT), 0) AS unpriced_tokens
+    CAST(least(coalesce(sum(claude_ingest_total(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens))
+        FILTER (WHERE cost_usd IS NULL), 0), 9223372036854775807) AS BIGINT) AS unpriced_tokens
 FROM usage_requests
 WHERE kept
   AND (CAST(occurred_at AS DATE) IN (SELECT day FROM claude_ingest_days)

@@ -1,3 +1,4 @@
+-- TEST FIXTURE: the previous sql/schema.sql (git show 5db17c1:sql/schema.sql), to test the upgrade.
 -- The server's tables (idempotent). Run once per database: .read sql/schema.sql
 -- Column order and names follow the reference server; usage_events holds every
 -- read_claude_session column plus username, source, ref_id and processor_version.

@@ -91,8 +91,10 @@ pipeline: release venv
 	$(PY) test/python/test_pipeline.py --extension $(RELEASE_EXT) --cli $(DUCKDB)
 
 # The server's request tables: the ingest invariant over scripted and random file changes, the
-# upgrade of a previous-schema database, readers during ingest, export.sql and two shards.
+# upgrade of a previous-schema database, readers during ingest, export.sql and two shards;
+# test/sql/server.test is generated from test/data/server/server.test.in (it inlines sql/*.sql).
 server: release venv
+	$(PY) scripts/gen_server_test.py --check
 	$(PY) test/python/test_server.py --extension $(RELEASE_EXT)
 
 run: release venv

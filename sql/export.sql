@@ -12,8 +12,9 @@
 -- day=__HIVE_DEFAULT_PARTITION__, read back as NULL. Each file is rewritten whole (same name,
 -- OVERWRITE_OR_IGNORE), so running this again replaces a day's file of this shard, never adds
 -- one, and other shards' files in the same folders are never touched. Rows are written in a
--- fixed order: the same table content gives byte-identical files. The day column is not stored
--- in the files; readers get it from the folder name:
+-- fixed order: the same table content gives byte-identical files. Each file holds its day column
+-- too (first for the tables without one), so a file is complete on its own (DuckLake's
+-- ducklake_add_data_files needs every column in the file); readers:
 --   SELECT * FROM read_parquet('<to>/usage_cost_daily/**/*.parquet', hive_partitioning = true);
 -- Every table is read in one transaction: one consistent snapshot, even while ingest.sql runs
 -- on another connection of the same database. The extension is not needed.
@@ -41,35 +42,41 @@ COPY (
     WHERE claude_export_day(CAST(occurred_at AS DATE))
     ORDER BY filename, line_number
 ) TO (getvariable('claude_export_root') || '/usage_requests')
-  (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
+  (FORMAT parquet, PARTITION_BY (day), WRITE_PARTITION_COLUMNS true,
+   FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
 
 COPY (
     SELECT CAST(occurred_at AS DATE) AS day, * FROM usage_events
     WHERE claude_export_day(CAST(occurred_at AS DATE))
     ORDER BY filename, line_number, id
 ) TO (getvariable('claude_export_root') || '/usage_events')
-  (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
+  (FORMAT parquet, PARTITION_BY (day), WRITE_PARTITION_COLUMNS true,
+   FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
 
 COPY (
     SELECT CAST(started_at AS DATE) AS day, * FROM usage_session_summary
     WHERE claude_export_day(CAST(started_at AS DATE))
     ORDER BY filename
 ) TO (getvariable('claude_export_root') || '/usage_session_summary')
-  (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
+  (FORMAT parquet, PARTITION_BY (day), WRITE_PARTITION_COLUMNS true,
+   FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
 
 COPY (
     SELECT * FROM usage_cost_daily WHERE claude_export_day(day) ORDER BY ALL
 ) TO (getvariable('claude_export_root') || '/usage_cost_daily')
-  (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
+  (FORMAT parquet, PARTITION_BY (day), WRITE_PARTITION_COLUMNS true,
+   FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
 
 COPY (
     SELECT * FROM usage_tool_daily WHERE claude_export_day(day) ORDER BY ALL
 ) TO (getvariable('claude_export_root') || '/usage_tool_daily')
-  (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
+  (FORMAT parquet, PARTITION_BY (day), WRITE_PARTITION_COLUMNS true,
+   FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
 
 COPY (
     SELECT * FROM usage_plugin_daily WHERE claude_export_day(day) ORDER BY ALL
 ) TO (getvariable('claude_export_root') || '/usage_plugin_daily')
-  (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
+  (FORMAT parquet, PARTITION_BY (day), WRITE_PARTITION_COLUMNS true,
+   FILENAME_PATTERN (getvariable('claude_export_file')), OVERWRITE_OR_IGNORE);
 
 COMMIT;

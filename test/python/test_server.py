@@ -522,8 +522,8 @@ def lake_rows(con, to, table, cols="*"):
 def table_rows(con, table):
     day = {"usage_requests": "CAST(occurred_at AS DATE)", "usage_events": "CAST(occurred_at AS DATE)",
            "usage_session_summary": "CAST(started_at AS DATE)"}.get(table)
-    # the lake's columns: the table's (day last when the table has one), then day from the path
-    sql = f"SELECT *, {day} AS day FROM {table}" if day else f"SELECT * EXCLUDE (day), day FROM {table}"
+    # the lake's columns: day first for the tables without one, else the table's own
+    sql = f"SELECT {day} AS day, * FROM {table}" if day else f"SELECT * FROM {table}"
     return sorted(fetch(con, sql), key=repr)
 
 

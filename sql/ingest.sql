@@ -114,29 +114,39 @@ SELECT * EXCLUDE (kept, duplicate_lines), claude_ingest_user(filename) AS userna
     claude_ingest_request_key(message_id, request_id, filename, line_number) AS request_key
 FROM read_claude_usage(getvariable('claude_ingest_list'), dedup := false);
 
-CREATE OR REPLACE TEMP TABLE claude_ingest_stored AS
+-- The changed files' stored lines (their new lines replace them).
+CREATE OR REPLACE TEMP TABLE claude_ingest_old AS
 SELECT claude_ingest_request_key(message_id, request_id, filename, line_number) AS request_key,
-    filename, line_number, session_id, CAST(occurred_at AS DATE) AS day
-FROM usage_requests;
+    message_id, session_id
+FROM usage_requests
+WHERE filename IN (SELECT filename FROM claude_ingest_changed);
 
 -- Requests whose lines change (the changed files' old and new lines), and sessions whose
 -- attribution may change (a subagent's lines can arrive before or after the call that spawned it).
 CREATE OR REPLACE TEMP TABLE claude_ingest_keys AS
-SELECT request_key FROM claude_ingest_stored WHERE filename IN (SELECT filename FROM claude_ingest_changed)
-UNION SELECT request_key FROM claude_ingest_usage;
+SELECT request_key, message_id FROM claude_ingest_old
+UNION SELECT request_key, message_id FROM claude_ingest_usage;
 
 CREATE OR REPLACE TEMP TABLE claude_ingest_sessions AS
-SELECT session_id FROM claude_ingest_stored WHERE filename IN (SELECT filename FROM claude_ingest_changed)
+SELECT session_id FROM claude_ingest_old
 UNION SELECT session_id FROM claude_ingest_usage
 UNION SELECT session_id FROM claude_ingest_events;
 
--- The stored lines to rewrite: the changed files' (dropped: their new lines replace them) and the
--- other files' lines of those requests (kept rule re-applied) or of those sessions (re-attributed).
+-- The stored lines to rewrite: the changed files' (dropped) and the other files' lines of those
+-- requests (the keep rule re-applied) or of those sessions (re-attributed). Only lines of the
+-- changed files, of those sessions or with one of those message ids are looked at closely.
 CREATE OR REPLACE TEMP TABLE claude_ingest_redo AS
+WITH candidates AS (
+    SELECT filename, line_number, session_id, CAST(occurred_at AS DATE) AS day,
+        claude_ingest_request_key(message_id, request_id, filename, line_number) AS request_key
+    FROM usage_requests
+    WHERE filename IN (SELECT filename FROM claude_ingest_changed)
+       OR session_id IN (SELECT session_id FROM claude_ingest_sessions)
+       OR message_id IN (SELECT message_id FROM claude_ingest_keys))
 SELECT filename, line_number, request_key, day,
     filename IN (SELECT filename FROM claude_ingest_changed) AS dropped,
     request_key IN (SELECT request_key FROM claude_ingest_keys) AS rekeep
-FROM claude_ingest_stored
+FROM candidates
 WHERE filename IN (SELECT filename FROM claude_ingest_changed)
    OR request_key IN (SELECT request_key FROM claude_ingest_keys)
    OR session_id IN (SELECT session_id FROM claude_ingest_sessions);

@@ -495,9 +495,19 @@ def test_readers(c, ext, tmp):
         ingest_ms = (time.perf_counter() - t) * 1000
         c.ok("server ingests while the analyst holds the copy",
              fetch(con, "SELECT count(*) FROM usage_requests")[0][0] > n_snap)
+        # the next copy renamed over the one the analyst has open
+        con.execute(f"ATTACH '{snap}.tmp' AS snap")
+        con.execute("COPY FROM DATABASE server TO snap")
+        con.execute("DETACH snap")
+        os.replace(snap + ".tmp", snap)
+        n_new = fetch(con, "SELECT count(*) FROM usage_requests")[0][0]
         analyst.stdin.write("\n")
         analyst.stdin.flush()
-        c.eq("the analyst's copy is unchanged", analyst.stdout.readline().strip(), str(n_snap))
+        c.eq("the analyst's open copy is unchanged (ingest and a new copy renamed over it)",
+             analyst.stdout.readline().strip(), str(n_snap))
+        p = run_py(f"import duckdb; print(duckdb.connect({snap!r}, read_only=True).execute("
+                   f"'SELECT count(*) FROM usage_requests').fetchone()[0])")
+        c.eq("a new analyst connection reads the new copy", p.stdout.strip(), str(n_new))
     finally:
         analyst.stdin.close()
         analyst.wait(timeout=30)

@@ -113,9 +113,15 @@ class StubOurs:
                 if r["long_context"] or r["speed"] == "fast" or r["model"] == "<synthetic>"]
 
     def blocks(self, glob: str, hours: int = 5) -> dict:
+        return blocks_of(self.requests(glob), hours)
+
+
+def blocks_of(requests: list[dict], hours: int = 5) -> dict:
+    """ccusage's blocks (notes section 5) over request dicts with at, model, the four counts, cost."""
+    if True:
         from compare_ccusage import ms
         span = timedelta(hours=hours)
-        rs = sorted(self.requests(glob), key=lambda r: r["at"])
+        rs = sorted(requests, key=lambda r: r["at"])
         blocks, cur = [], None
         for r in rs:
             if cur is None or r["at"] - cur["start"] > span or r["at"] - cur["last"] > span:

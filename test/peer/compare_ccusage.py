@@ -14,12 +14,13 @@ and our SQL over '<tree>/projects/**/*.jsonl' in stock DuckDB (SET TimeZone='UTC
   daily:  per (day, model) the four token counts exactly and the cost within 1e-6 relative.
           Left out: <synthetic>; buckets in which one of our requests is long_context (ccusage tiers
           sonnet-4/4-5 per request and token kind) or speed 'fast' (ccusage renames the model
-          '<model>-fast'); on the public set also buckets touched by agent_progress lines (ccusage's
-          daily counts the usage embedded in them, the spec does not; see /work/notes/ccusage_rules.md).
+          '<model>-fast'). See /work/notes/ccusage_rules.md.
   blocks: per block (start, gap or not): end, last activity, the four token counts and their total
           exactly, cost within 1e-6 relative (not for blocks holding a long_context or fast
           request), models, requests, is_active; gap rows' start and end; and that each block
           starts at its first activity floored to the hour (ccusage has no first-activity field).
+          On the public set blocks and gap rows touched by agent_progress lines are left out: ccusage's
+          blocks ignore those copies, its daily (and our side) count them.
 Prints one line per check and exits 1 on any mismatch (the first differences are printed), 0 when
 all agree or when ccusage is not installed ("skipped").
 """
@@ -335,7 +336,7 @@ class Report:
                 print(f"    ... {len(diffs) - 8} more")
 
 
-def compare_daily(name: str, theirs: dict, ours: dict, special: list, progress: set, rep: Report):
+def compare_daily(name: str, theirs: dict, ours: dict, special: list, rep: Report):
     leave = {}
     for day, model, _, why in special:
         if why == "synthetic":
@@ -343,8 +344,6 @@ def compare_daily(name: str, theirs: dict, ours: dict, special: list, progress: 
         leave.setdefault((day, model), why)
         if why == "fast":
             leave.setdefault((day, f"{model}-fast"), why)
-    for b in progress:
-        leave.setdefault(b, "agent_progress")
     keys = sorted(set(theirs) | set(ours), key=lambda k: (k[0], str(k[1])))
     diffs, good, total, left = [], 0, 0, defaultdict(int)
     for k in keys:
@@ -485,8 +484,9 @@ def main() -> int:
             rep.failed = rep.missing = True
             continue
         special = ours.special_requests(glob)
-        progress, progress_times = agent_progress_touch(root) if name == "public" else (set(), set())
-        compare_daily(name, ccusage_daily(a.ccusage, their_root), ours.daily(glob), special, progress, rep)
+        # ccusage's blocks (unlike its daily and our functions) ignore agent_progress copies
+        progress_times = agent_progress_touch(root)[1] if name == "public" else set()
+        compare_daily(name, ccusage_daily(a.ccusage, their_root), ours.daily(glob), special, rep)
         compare_blocks(name, ccusage_blocks(a.ccusage, their_root), ours.blocks(glob), special, progress_times,
                        rep)
     print("peer: " + ("FAILED (our functions are missing)" if rep.missing else

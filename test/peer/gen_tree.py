@@ -19,7 +19,8 @@ What is in it (see /work/notes/ccusage_rules.md for why each rule is safe):
     session's lines except for the sessionId, then goes on;
   * Task subagents in <session>/subagents/agent-<id>.jsonl (isSidechain, agentId, the parent's
     sessionId) and, in the parent file, one `agent_progress` line per subagent request that embeds
-    the request's *final* line (same usage, same timestamp, no requestId: as Claude Code writes it);
+    the request's *final* line (same usage, timestamp and requestId; like Claude Code 2.1 it has
+    no isSidechain of its own);
   * 5m and 1h cache writes (usage.cache_creation.ephemeral_*), cache reads, server_tool_use with
     zero web searches, service_tier, speed "standard";
   * lines without usage around them (user prompts, tool results, system, summary).
@@ -236,7 +237,8 @@ class Gen:
                 "parentUuid": parent, "isSidechain": False, "userType": "external", "cwd": cwd,
                 "sessionId": sid, "version": VERSION, "gitBranch": "main", "type": "progress",
                 "data": {"message": {"type": "assistant", "timestamp": final["timestamp"],
-                                     "message": final["message"], "uuid": final["uuid"]},
+                                     "requestId": final["requestId"], "message": final["message"],
+                                     "uuid": final["uuid"]},
                          "normalizedMessages": [], "type": "agent_progress", "prompt": "Explore",
                          "agentId": agent},
                 "toolUseID": tool_id, "parentToolUseID": tool_id, "uuid": self.uid(),
@@ -276,8 +278,7 @@ class Gen:
                 if not resumed_done and day >= 1:
                     # resume: a new file starting with copies of the old session's lines
                     old = [json.loads(l) for l in self.files[f"{project}/{sid}.jsonl"]]
-                    # progress lines are not copied: a copy under the new sessionId has no requestId
-                    # and ccusage's daily would count it again (notes, deliberate difference 1)
+                    # only user and assistant lines are copied (progress lines stay in the old file)
                     old = [l for l in old if l.get("type") in ("user", "assistant")]
                     t += timedelta(minutes=rng.randint(20, 90))
                     self.session(project, t, rng.randint(3, 6), pool, prefix_lines=old)

@@ -4,9 +4,9 @@ that ccusage and the spec share. Used to develop the comparison before the funct
 main, and to tell a comparison bug from an extension bug. Not a second implementation to maintain:
 it knows the prices of the models in the trees the comparison uses and nothing more.
 
-Rules: every *.jsonl under projects/; assistant lines with message.usage (agent_progress lines are
-not requests); one request per (message.id, requestId), the line with the largest token total kept
-(the first on ties); <synthetic> kept but unpriced; 5m/1h cache writes at 1.25x/2x input;
+Rules: every *.jsonl under projects/; assistant lines with message.usage and agent_progress copies
+(the agent's requests, on a sidechain); one request per (message.id, requestId), the line not on a
+sidechain kept, then the largest token total, then the first; <synthetic> kept but unpriced; 5m/1h cache writes at 1.25x/2x input;
 long_context = input + cache writes + cache reads > 200,000.
 """
 
@@ -62,8 +62,18 @@ class StubOurs:
                         d = json.loads(raw)
                     except ValueError:
                         continue
-                    msg = d.get("message") if isinstance(d, dict) else None
-                    if d.get("type") != "assistant" or not isinstance(msg, dict) or not isinstance(msg.get("usage"), dict):
+                    if not isinstance(d, dict):
+                        continue
+                    msg, side = d.get("message"), d.get("isSidechain") is True
+                    data = d.get("data")
+                    if d.get("type") == "progress" and isinstance(data, dict) and data.get("type") == "agent_progress":
+                        # a running subagent's request copied into the parent: the agent's, a sidechain
+                        emb = data.get("message") if isinstance(data.get("message"), dict) else {}
+                        msg, side = emb.get("message"), True
+                        d = {"timestamp": emb.get("timestamp") or d.get("timestamp"), "requestId": emb.get("requestId")}
+                    elif d.get("type") != "assistant":
+                        continue
+                    if not isinstance(msg, dict) or not isinstance(msg.get("usage"), dict):
                         continue
                     u = msg["usage"]
                     cc = u.get("cache_creation") or {}
@@ -74,14 +84,15 @@ class StubOurs:
                          "cache_creation": cw, "c1": c1, "c5": cw - c1,
                          "cache_read": u.get("cache_read_input_tokens", 0) or 0, "speed": u.get("speed")}
                     r["total"] = r["input"] + r["output"] + r["cache_creation"] + r["cache_read"]
+                    r["side"] = side
                     key = (msg.get("id"), d.get("requestId"))
                     if key[0] is None or key[1] is None:
                         key = ("line", len(order))
                     if key not in kept:
                         order.append(key)
                         kept[key] = r
-                    elif r["total"] > kept[key]["total"]:
-                        kept[key] = r
+                    elif (r["side"], -r["total"]) < (kept[key]["side"], -kept[key]["total"]):
+                        kept[key] = r  # not on a sidechain first, then the larger total
         out = []
         for k in order:
             r = kept[k]

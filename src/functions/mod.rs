@@ -4,6 +4,7 @@
 //! rules, file queue and file reader; they differ only in what they keep and emit.
 
 pub mod claude_active_seconds;
+pub mod claude_block_starts;
 pub mod read_claude_session;
 pub mod scan;
 pub mod session_summary;
@@ -21,6 +22,7 @@ pub unsafe fn register_all(con: sys::duckdb_connection) -> Result<(), String> {
         register::<read_claude_session::ReadClaudeSession>(con, &scan::signature())?;
         register::<session_summary::SessionSummary>(con, &scan::signature())?;
         claude_active_seconds::register(con)?;
+        claude_block_starts::register(con)?;
     }
     Ok(())
 }

@@ -55,6 +55,7 @@ macro_rules! bit_set {
 pub mod blocks;
 pub mod event;
 pub mod lines;
+pub mod prices;
 pub mod record;
 pub mod session;
 pub mod skim;

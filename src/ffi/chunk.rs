@@ -109,6 +109,18 @@ impl Column<'_> {
         unsafe { *self.data::<i32>().add(row) = value }
     }
 
+    pub fn set_f64(&mut self, row: usize, value: f64) {
+        // SAFETY: a DOUBLE vector holds f64 values; row < capacity.
+        unsafe { *self.data::<f64>().add(row) = value }
+    }
+
+    pub fn set_opt_f64(&mut self, row: usize, value: Option<f64>) {
+        match value {
+            Some(v) => self.set_f64(row, v),
+            None => self.set_null(row),
+        }
+    }
+
     pub fn set_bool(&mut self, row: usize, value: bool) {
         // SAFETY: a BOOLEAN vector holds one byte per value; row < capacity.
         unsafe { *self.data::<bool>().add(row) = value }

@@ -10,6 +10,7 @@
 //!   `allowed_directories` and friends apply) as a `std::io::Read`.
 
 pub mod chunk;
+pub mod config;
 pub mod fs;
 pub mod table;
 pub mod value;
@@ -89,6 +90,7 @@ pub enum ColumnType {
     Integer,
     Boolean,
     Timestamp,
+    Double,
 }
 
 impl ColumnType {
@@ -99,6 +101,7 @@ impl ColumnType {
             ColumnType::Integer => sys::DUCKDB_TYPE_DUCKDB_TYPE_INTEGER,
             ColumnType::Boolean => sys::DUCKDB_TYPE_DUCKDB_TYPE_BOOLEAN,
             ColumnType::Timestamp => sys::DUCKDB_TYPE_DUCKDB_TYPE_TIMESTAMP,
+            ColumnType::Double => sys::DUCKDB_TYPE_DUCKDB_TYPE_DOUBLE,
         })
     }
 }

@@ -18,28 +18,77 @@ use crate::ffi::value::ClientContext;
 use crate::ffi::{panic_message, ColumnType, LogicalType};
 use crate::paths;
 use crate::transcript::lines::{LineReader, Range};
+use crate::transcript::prices::PriceTable;
 use crate::transcript::{Needs, SessionOutput, SessionScanner};
 
+/// A named parameter a scanning function takes besides `ignore_errors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// `dedup := true`: requests de-duplicated across the query's files.
+    Dedup,
+    /// `prices := 'file.csv'`: a price file over the table in effect.
+    Prices,
+}
+
+/// The setting that names a price file for the session (`SET claude_usage_prices = '...'`).
+pub const PRICES_SETTING: &str = "claude_usage_prices";
+
 /// The signature every scanning function has: one positional `path` (VARCHAR, VARCHAR[] or
-/// NULL for the default folder) and the named parameter `ignore_errors`.
+/// NULL for the default folder), the named parameter `ignore_errors`, and `options`.
 ///
 /// One signature, not three overloads: DuckDB's C API (v1) keeps only the first table
 /// function registered under a name (`DuckSchemaEntry::CreateTableFunction` does not merge
 /// overloads), so the path is typed `ANY` and checked at bind.
-pub fn signature() -> Signature {
-    Signature {
-        positional: vec![LogicalType::new(libduckdb_sys::DUCKDB_TYPE_DUCKDB_TYPE_ANY)],
-        named: vec![("ignore_errors", LogicalType::new(libduckdb_sys::DUCKDB_TYPE_DUCKDB_TYPE_BOOLEAN))],
+pub fn signature(options: &[Named]) -> Signature {
+    let boolean = || LogicalType::new(libduckdb_sys::DUCKDB_TYPE_DUCKDB_TYPE_BOOLEAN);
+    let mut named = vec![("ignore_errors", boolean())];
+    for option in options {
+        named.push(match option {
+            Named::Dedup => ("dedup", boolean()),
+            Named::Prices => ("prices", LogicalType::varchar()),
+        });
     }
+    Signature { positional: vec![LogicalType::new(libduckdb_sys::DUCKDB_TYPE_DUCKDB_TYPE_ANY)], named }
 }
 
 /// What bind decided: the files, in sorted order, and how to treat unreadable ones.
 pub struct ScanBind {
     pub files: Arc<[String]>,
     pub ignore_errors: bool,
+    /// `dedup` (true unless the query said false).
+    pub dedup: bool,
+    /// The prices in effect: the built-in table, the session's price file over it, the
+    /// query's `prices` file over that.
+    pub prices: Arc<PriceTable>,
     /// DuckDB's `threads` setting when the query was bound.
     pub threads: usize,
     context: ClientContext,
+}
+
+/// The prices in effect for a query of `function`: the built-in table, with the rows of the
+/// file named by the setting [`PRICES_SETTING`] over it, and those of `file` (the `prices`
+/// parameter) over that. Files are read through DuckDB's file system (its access rules apply).
+pub fn prices_in_effect(function: &str, context: &ClientContext, file: Option<String>) -> Result<Arc<PriceTable>, String> {
+    let mut table: Option<PriceTable> = None;
+    let from_setting = context.setting(PRICES_SETTING).filter(|p| !p.trim().is_empty());
+    for path in [from_setting, file].into_iter().flatten() {
+        let text = read_text(context, &paths::expand_home(&path)).map_err(|e| format!("{function}: {e}"))?;
+        let rows = PriceTable::parse(&path, &text).map_err(|e| format!("{function}: {e}"))?;
+        table = Some(table.as_ref().unwrap_or(PriceTable::builtin()).with_overrides(rows));
+    }
+    Ok(match table {
+        Some(t) => Arc::new(t),
+        None => Arc::new(PriceTable::builtin().with_overrides(Vec::new())),
+    })
+}
+
+/// A whole (small) file as UTF-8 text, through DuckDB's file system.
+fn read_text(context: &ClientContext, path: &str) -> Result<String, String> {
+    let fs = FileSystem::new(context)?;
+    let mut handle = fs.open(path).map_err(|e| format!("cannot read prices file \"{path}\": {e}"))?;
+    let mut bytes = Vec::new();
+    handle.read_to_end(&mut bytes).map_err(|e| format!("cannot read prices file \"{path}\": {e}"))?;
+    String::from_utf8(bytes).map_err(|_| format!("prices file \"{path}\" is not UTF-8 text"))
 }
 
 impl ScanBind {
@@ -62,14 +111,21 @@ impl ScanBind {
             Some(v) if !v.is_null() => v.to_bool(),
             _ => false,
         };
+        let flag = |name: &str, default: bool| match info.named_parameter(name) {
+            Some(v) if !v.is_null() => v.to_bool(),
+            _ => default,
+        };
+        let dedup = flag("dedup", true);
         let context = info.client_context();
+        let prices_file = info.named_parameter("prices").filter(|v| !v.is_null()).map(|v| v.to_text());
+        let prices = prices_in_effect(function, &context, prices_file)?;
         let policy = access_policy(&context);
         let files = paths::expand_all(&patterns, &policy).map_err(|e| format!("{function}: {e}"))?;
         for (name, ty, _) in columns {
             info.add_result_column(name, *ty);
         }
         let threads = context.setting("threads").and_then(|t| t.trim().parse().ok()).unwrap_or(1);
-        Ok(ScanBind { files: files.into(), ignore_errors, threads, context })
+        Ok(ScanBind { files: files.into(), ignore_errors, dedup, prices, threads, context })
     }
 
     /// A file system handle for one thread.
@@ -96,7 +152,7 @@ impl ScanGlobal {
         bind: &ScanBind,
         table: &[(&str, ColumnType, P)],
         nothing: P,
-        needs: fn(P) -> Needs,
+        needs: impl Fn(P) -> Needs,
     ) -> ScanGlobal {
         let columns = info.projected_columns();
         let scan = Scan::new(function, bind, needs(reads(table, &columns, nothing)));
@@ -243,7 +299,8 @@ impl WorkQueue {
                 Assembled::Complete(scanner) => Some(*scanner),
             }
         };
-        Ok(Some((unit.file, scanner.map(SessionScanner::finish), unit.file_bytes)))
+        let prices = &reader.shared.prices;
+        Ok(Some((unit.file, scanner.map(|s| s.finish_with(prices)), unit.file_bytes)))
     }
 
     /// Stores one part; the thread that brings the last part gets the merged scanner. A file
@@ -328,6 +385,7 @@ struct Shared {
     queue: WorkQueue,
     files: Arc<[String]>,
     needs: Needs,
+    prices: Arc<PriceTable>,
     ignore_errors: bool,
     /// DuckDB's `threads` setting: consumers plus helpers never exceed it.
     threads: usize,
@@ -562,6 +620,7 @@ impl Scan {
             queue: WorkQueue::new(),
             files: bind.files.clone(),
             needs,
+            prices: bind.prices.clone(),
             ignore_errors: bind.ignore_errors,
             threads,
             window_bytes: bytes_setting("CLAUDE_USAGE_READ_AHEAD_BYTES", READ_AHEAD_BYTES)

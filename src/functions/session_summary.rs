@@ -1,9 +1,9 @@
-//! `session_summary(path [, ignore_errors := false])`: one row per session file (`path` NULL:
-//! the default session folder).
+//! `session_summary(path [, ignore_errors := false] [, prices := NULL])`: one row per session
+//! file (`path` NULL: the default session folder).
 
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
-use crate::ffi::ColumnType::{self, Bigint, Integer, Timestamp, Varchar};
+use crate::ffi::ColumnType::{self, Bigint, Double, Integer, Timestamp, Varchar};
 use crate::transcript::summary::{Parts, PROCESSOR_VERSION};
 use crate::transcript::{Needs, Summary};
 
@@ -13,7 +13,7 @@ pub struct SessionSummary;
 
 /// The result columns, in order, with the part of a summary each one reads: the scan
 /// computes only those of the projected columns.
-pub const COLUMNS: [(&str, ColumnType, Parts); 28] = [
+pub const COLUMNS: [(&str, ColumnType, Parts); 30] = [
     ("filename", Varchar, Parts::NONE),
     ("session_id", Varchar, Parts::NONE),
     ("started_at", Timestamp, Parts::TIMES),
@@ -39,6 +39,8 @@ pub const COLUMNS: [(&str, ColumnType, Parts); 28] = [
     ("output_tokens_dedup", Bigint, Parts::TOKENS_DEDUP),
     ("cache_read_tokens_dedup", Bigint, Parts::TOKENS_DEDUP),
     ("cache_creation_tokens_dedup", Bigint, Parts::TOKENS_DEDUP),
+    ("cost_usd", Double, Parts::COST),
+    ("unpriced_tokens", Bigint, Parts::COST),
     ("lines", Bigint, Parts::NONE),
     ("malformed_lines", Bigint, Parts::NONE),
     ("processor_version", Integer, Parts::NONE),
@@ -108,9 +110,11 @@ fn write_summaries(out: &mut OutputChunk, columns: &[usize], files: &[String], r
                 16 => v.set_opt_str(r, s.primary_model.as_deref()),
                 17..=20 => v.set_i64(r, s.tokens[col - 17]),
                 21..=24 => v.set_i64(r, s.tokens_dedup[col - 21]),
-                25 => v.set_i64(r, s.lines),
-                26 => v.set_i64(r, s.malformed_lines),
-                27 => v.set_i32(r, PROCESSOR_VERSION),
+                25 => v.set_f64(r, s.cost_usd),
+                26 => v.set_i64(r, s.unpriced_tokens),
+                27 => v.set_i64(r, s.lines),
+                28 => v.set_i64(r, s.malformed_lines),
+                29 => v.set_i32(r, PROCESSOR_VERSION),
                 _ => v.set_null(r),
             }
         }

@@ -40,7 +40,7 @@ pub struct Text {
 
 impl Text {
     /// The same text in a buffer appended after `by` bytes of another.
-    fn shifted(self, by: usize) -> Text {
+    pub(crate) fn shifted(self, by: usize) -> Text {
         Text { start: self.start + by, end: self.end.saturating_add(by) }
     }
 }

@@ -61,6 +61,7 @@ pub mod session;
 pub mod skim;
 pub mod summary;
 pub mod timestamp;
+pub mod usage;
 
 pub use event::{Event, EventType, Fields};
 pub use session::{scan_bytes, Needs, SessionOutput, SessionScanner};

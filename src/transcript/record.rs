@@ -42,6 +42,33 @@ pub struct Record<'a> {
     /// Top-level `is_error` (only JSON `true` counts).
     pub is_error: bool,
     pub message: Option<Message<'a>>,
+    /// `agentId`: the subagent whose transcript the line is in.
+    pub agent_id: Option<Str<'a>>,
+    /// `gitBranch` and `version` (of Claude Code).
+    pub git_branch: Option<Str<'a>>,
+    pub version: Option<Str<'a>>,
+    /// `data`, when it is an object: a `progress` line's payload.
+    pub progress: Option<Box<Progress<'a>>>,
+    /// `toolUseResult.agentId`: the agent a Task/Agent result names.
+    pub result_agent_id: Option<Str<'a>>,
+}
+
+/// The `data` object of a `progress` line. With `type` `agent_progress` it carries a running
+/// subagent's message: `agentId` and, in `message`, a line of that agent's transcript.
+#[derive(Debug, Default)]
+pub struct Progress<'a> {
+    pub kind: Option<Str<'a>>,
+    pub agent_id: Option<Str<'a>>,
+    pub message: Option<Embedded<'a>>,
+}
+
+/// A transcript line embedded in a progress line (`data.message`): the fields a request needs.
+#[derive(Debug, Default)]
+pub struct Embedded<'a> {
+    pub kind: Option<Str<'a>>,
+    pub timestamp: Option<Str<'a>>,
+    pub request_id: Option<Str<'a>>,
+    pub message: Option<Message<'a>>,
 }
 
 /// The `message` object of a line.
@@ -50,7 +77,7 @@ pub struct Message<'a> {
     pub id: Option<Str<'a>>,
     pub model: Option<Str<'a>>,
     pub content: Content<'a>,
-    pub usage: Option<Usage>,
+    pub usage: Option<Usage<'a>>,
 }
 
 /// `message.content`: a plain string or a list of items; anything else is absent.
@@ -99,13 +126,22 @@ impl<'a> Item<'a> {
     }
 }
 
-/// The four usage counters; a counter that is not an integer in the `i64` range is absent.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Usage {
+/// The usage object of an assistant message; a counter that is not an integer in the `i64`
+/// range is absent, as is a nested object or string of the wrong type.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Usage<'a> {
     pub input_tokens: Option<i64>,
     pub output_tokens: Option<i64>,
     pub cache_read_input_tokens: Option<i64>,
     pub cache_creation_input_tokens: Option<i64>,
+    /// `cache_creation.ephemeral_1h_input_tokens`: the part of the cache writes kept for an hour.
+    pub cache_creation_1h: Option<i64>,
+    /// `server_tool_use.web_search_requests` and `.web_fetch_requests`.
+    pub web_search_requests: Option<i64>,
+    pub web_fetch_requests: Option<i64>,
+    /// `speed` (`"standard"`, `"fast"`) and `service_tier`.
+    pub speed: Option<Str<'a>>,
+    pub service_tier: Option<Str<'a>>,
 }
 
 /// The few fields of a tool input that classify an event.
@@ -541,12 +577,62 @@ object_or_absent!(RecordVisitor, Record<'de>, |map| {
             "toolUseId" => rec.tool_use_id_camel = str_value(&mut map)?,
             "is_error" => rec.is_error = map.next_value::<LenientTrue>()?.0,
             "message" => rec.message = map.next_value_seed(With(MessageVisitor))?,
+            "agentId" => rec.agent_id = str_value(&mut map)?,
+            "gitBranch" => rec.git_branch = str_value(&mut map)?,
+            "version" => rec.version = str_value(&mut map)?,
+            "data" => rec.progress = map.next_value_seed(With(ProgressVisitor))?.map(Box::new),
+            "toolUseResult" => rec.result_agent_id = map.next_value_seed(With(ResultVisitor))?.flatten(),
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }
         }
     }
     Ok(Some(rec))
+});
+
+object_or_absent!(ProgressVisitor, Progress<'de>, |map| {
+    let mut progress = Progress::default();
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        match key.0.as_ref() {
+            "type" => progress.kind = str_value(&mut map)?,
+            "agentId" => progress.agent_id = str_value(&mut map)?,
+            "message" => progress.message = map.next_value_seed(With(EmbeddedVisitor))?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(Some(progress))
+});
+
+object_or_absent!(EmbeddedVisitor, Embedded<'de>, |map| {
+    let mut line = Embedded::default();
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        match key.0.as_ref() {
+            "type" => line.kind = str_value(&mut map)?,
+            "timestamp" => line.timestamp = str_value(&mut map)?,
+            "requestId" => line.request_id = str_value(&mut map)?,
+            "message" => line.message = map.next_value_seed(With(MessageVisitor))?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(Some(line))
+});
+
+// `toolUseResult`: only its `agentId` is read.
+object_or_absent!(ResultVisitor, Option<Str<'de>>, |map| {
+    let mut agent_id = None;
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        match key.0.as_ref() {
+            "agentId" => agent_id = str_value(&mut map)?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(Some(agent_id))
 });
 
 object_or_absent!(MessageVisitor, Message<'de>, |map| {
@@ -565,7 +651,7 @@ object_or_absent!(MessageVisitor, Message<'de>, |map| {
     Ok(Some(msg))
 });
 
-object_or_absent!(UsageVisitor, Usage, |map| {
+object_or_absent!(UsageVisitor, Usage<'de>, |map| {
     let mut usage = Usage::default();
     while let Some(key) = map.next_key::<Key<'de>>()? {
         let slot = match key.0.as_ref() {
@@ -573,6 +659,23 @@ object_or_absent!(UsageVisitor, Usage, |map| {
             "output_tokens" => &mut usage.output_tokens,
             "cache_read_input_tokens" => &mut usage.cache_read_input_tokens,
             "cache_creation_input_tokens" => &mut usage.cache_creation_input_tokens,
+            "cache_creation" => {
+                usage.cache_creation_1h = map.next_value_seed(With(CacheCreationVisitor))?.flatten();
+                continue;
+            }
+            "server_tool_use" => {
+                let counts = map.next_value_seed(With(ServerToolUseVisitor))?.unwrap_or_default();
+                (usage.web_search_requests, usage.web_fetch_requests) = counts;
+                continue;
+            }
+            "speed" => {
+                usage.speed = str_value(&mut map)?;
+                continue;
+            }
+            "service_tier" => {
+                usage.service_tier = str_value(&mut map)?;
+                continue;
+            }
             _ => {
                 map.next_value::<IgnoredAny>()?;
                 continue;
@@ -581,6 +684,35 @@ object_or_absent!(UsageVisitor, Usage, |map| {
         *slot = map.next_value::<LenientInt>()?.0;
     }
     Ok(Some(usage))
+});
+
+// `usage.cache_creation`: only `ephemeral_1h_input_tokens` is read.
+object_or_absent!(CacheCreationVisitor, Option<i64>, |map| {
+    let mut hour = None;
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        match key.0.as_ref() {
+            "ephemeral_1h_input_tokens" => hour = map.next_value::<LenientInt>()?.0,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(Some(hour))
+});
+
+// `usage.server_tool_use`: web searches and fetches.
+object_or_absent!(ServerToolUseVisitor, (Option<i64>, Option<i64>), |map| {
+    let mut counts = (None, None);
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        match key.0.as_ref() {
+            "web_search_requests" => counts.0 = map.next_value::<LenientInt>()?.0,
+            "web_fetch_requests" => counts.1 = map.next_value::<LenientInt>()?.0,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(Some(counts))
 });
 
 object_or_absent!(ItemVisitor, Item<'de>, |map| {
@@ -669,7 +801,8 @@ mod tests {
                 input_tokens: Some(3),
                 output_tokens: Some(4),
                 cache_read_input_tokens: Some(5),
-                cache_creation_input_tokens: Some(6)
+                cache_creation_input_tokens: Some(6),
+                ..Usage::default()
             })
         );
         let Content::Items(items) = msg.content else { panic!("items") };

@@ -9,11 +9,11 @@
 use foldhash::{HashMap, HashSet};
 
 use super::event::{classify, slash_commands, user_texts, Classify, Event, EventType, EventView, Fields, Text, Texts};
-use super::record::{is_repairable, repair, Content, LineError, Record, Usage};
-use super::summary::{
-    active_seconds, add_into, MessageTokens, ModelCounter, Parts, Summary, Tokens, DEFAULT_GAP_SECONDS,
-};
+use super::prices::PriceTable;
+use super::record::{is_repairable, repair, Content, LineError, Message, Record, Usage};
+use super::summary::{active_seconds, add_into, ModelCounter, Parts, Summary, Tokens, DEFAULT_GAP_SECONDS};
 use super::timestamp::parse_timestamp;
+use super::usage::{self, Request, RequestSet, Totals};
 
 /// What the caller wants computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,21 +27,40 @@ pub struct Needs {
     pub summary: bool,
     /// Which parts of the summary are computed (the projected columns); the rest are zero.
     pub parts: Parts,
+    /// Keep the API requests (for `read_claude_usage`): assistant lines with a usage object and
+    /// the subagent messages embedded in `agent_progress` lines.
+    pub requests: bool,
+    /// With `requests`: keep every line as its own row instead of merging the lines of a
+    /// request within the file (`dedup := false`).
+    pub every_line: bool,
 }
 
 impl Needs {
-    pub const ALL: Needs = Needs { events: true, fields: Fields::ALL, summary: true, parts: Parts::ALL };
+    pub const ALL: Needs =
+        Needs { events: true, fields: Fields::ALL, summary: true, parts: Parts::ALL, requests: true, every_line: false };
     /// The whole summary alone.
     pub const SUMMARY: Needs = Needs::summary(Parts::ALL);
 
     /// The events with `fields`, no summary.
     pub const fn events(fields: Fields) -> Needs {
-        Needs { events: true, fields, summary: false, parts: Parts::NONE }
+        Needs { events: true, fields, summary: false, parts: Parts::NONE, requests: false, every_line: false }
     }
 
     /// The summary with `parts`, no events.
     pub const fn summary(parts: Parts) -> Needs {
-        Needs { events: false, fields: Fields::NONE, summary: true, parts }
+        Needs { events: false, fields: Fields::NONE, summary: true, parts, requests: false, every_line: false }
+    }
+
+    /// The requests alone, each line apart when `every_line`.
+    pub const fn requests(every_line: bool) -> Needs {
+        Needs {
+            events: false,
+            fields: Fields::NONE,
+            summary: false,
+            parts: Parts::NONE,
+            requests: true,
+            every_line,
+        }
     }
 
     /// Whether kept events carry `f`.
@@ -74,7 +93,10 @@ struct Work {
     /// The summary's model counter and token sums.
     models: bool,
     tokens: bool,
-    tokens_dedup: bool,
+    /// The summary's requests, merged by the keep rule (its `*_dedup` tokens and cost).
+    requests_own: bool,
+    /// The query's requests (`read_claude_usage`).
+    requests: bool,
 }
 
 /// Which tallies of the summary are kept.
@@ -95,7 +117,7 @@ impl Work {
             slash_commands: needs.sums(Parts::SLASH_COMMANDS),
         };
         Work {
-            times: needs.sums(Parts::TIMES) || needs.keeps(Fields::OCCURRED_AT),
+            times: needs.sums(Parts::TIMES) || needs.keeps(Fields::OCCURRED_AT) || needs.requests,
             failures: count.errors || needs.keeps(Fields::IS_ERROR),
             tool_ids: needs.keeps(Fields::TOOL_ID) || needs.keeps(Fields::IS_ERROR),
             classify: Classify {
@@ -106,7 +128,8 @@ impl Work {
             count,
             models: needs.sums(Parts::MODEL),
             tokens: needs.sums(Parts::TOKENS),
-            tokens_dedup: needs.sums(Parts::TOKENS_DEDUP),
+            requests_own: needs.sums(Parts::TOKENS_DEDUP) || needs.sums(Parts::COST),
+            requests: needs.requests,
         }
     }
 
@@ -124,6 +147,8 @@ pub struct SessionOutput {
     /// The strings of `events`.
     pub texts: Texts,
     pub summary: Option<Summary>,
+    /// The API requests (when asked for); their strings are in `texts`.
+    pub requests: RequestSet,
 }
 
 impl SessionOutput {
@@ -167,8 +192,12 @@ pub struct SessionScanner {
     assistant_messages: i64,
     models: ModelCounter,
     tokens: Tokens,
-    tokens_solo: Tokens,
-    tokens_by_message: MessageTokens,
+    /// The file's own assistant lines with usage, merged by the keep rule (the summary's).
+    own_requests: RequestSet,
+    /// Every request of the file, progress copies included (`read_claude_usage`'s).
+    requests: RequestSet,
+    last_git_branch: Option<Text>,
+    last_version: Option<Text>,
     lines: i64,
     malformed_lines: i64,
 }
@@ -196,8 +225,10 @@ impl SessionScanner {
             assistant_messages: 0,
             models: ModelCounter::default(),
             tokens: [0; 4],
-            tokens_solo: [0; 4],
-            tokens_by_message: MessageTokens::default(),
+            own_requests: RequestSet::new(false),
+            requests: RequestSet::new(needs.every_line),
+            last_git_branch: None,
+            last_version: None,
             lines: 0,
             malformed_lines: 0,
         }
@@ -246,8 +277,8 @@ impl SessionScanner {
         match kind {
             "assistant" => {
                 self.assistant_messages += 1;
-                if self.work.models || self.work.tokens || self.work.tokens_dedup {
-                    self.count_assistant(rec);
+                if self.work.models || self.work.tokens || self.work.requests_own || self.work.requests {
+                    self.count_assistant(line_number, rec);
                 }
                 if self.needs.events || self.work.tallies_tools() {
                     self.tool_events(line_number, rec);
@@ -259,9 +290,70 @@ impl SessionScanner {
                     self.command_events(line_number, rec);
                 }
             }
+            "progress" if self.work.requests => self.progress_request(line_number, rec),
             // Every other type ("progress", "system", "summary", ...) gives no events.
             _ => {}
         }
+    }
+
+    /// A request of a running subagent embedded in an `agent_progress` line: the agent's, on a
+    /// sidechain, at the embedded line's own time when it has a valid one.
+    fn progress_request(&mut self, line_number: u64, rec: &Record<'_>) {
+        let Some(progress) = rec.progress.as_deref().filter(|p| p.kind.as_deref() == Some("agent_progress")) else {
+            return;
+        };
+        let Some(line) = progress.message.as_ref() else { return };
+        let Some(msg) = line.message.as_ref().filter(|m| m.usage.is_some()) else { return };
+        let time = line.timestamp.as_deref().and_then(parse_timestamp).or(self.last_time);
+        let agent = progress.agent_id.as_deref();
+        let r = self.request(line_number, rec, msg, line.request_id.as_deref(), time, Some(true), agent, true);
+        self.requests.add(&self.texts, r);
+    }
+
+    /// A request row of `msg` (which has a usage object), its strings stored; `full` stores
+    /// every column's, else only those the keep rule and the price read.
+    #[allow(clippy::too_many_arguments)]
+    fn request(
+        &mut self,
+        line_number: u64,
+        rec: &Record<'_>,
+        msg: &Message<'_>,
+        request_id: Option<&str>,
+        occurred_at: Option<i64>,
+        is_sidechain: Option<bool>,
+        agent_id: Option<&str>,
+        full: bool,
+    ) -> Request {
+        let usage = msg.usage.as_ref().expect("requests have a usage object");
+        let texts = &mut self.texts;
+        let message_id = msg.id.as_deref().filter(|s| !s.is_empty()).map(|s| texts.push(s));
+        let request_id = request_id.map(|s| texts.push(s));
+        let model = reuse_last(texts, &mut self.last_model, msg.model.as_deref());
+        let speed = usage.speed.as_deref().map(|s| texts.push(s));
+        let mut r = Request {
+            line_number,
+            occurred_at,
+            agent_id: None,
+            message_id,
+            request_id,
+            model,
+            speed,
+            service_tier: None,
+            cwd: None,
+            git_branch: None,
+            version: None,
+            is_sidechain,
+            counts: usage::Counts::of(usage),
+            lines: 1,
+        };
+        if full {
+            r.agent_id = agent_id.map(|s| texts.push(s));
+            r.service_tier = usage.service_tier.as_deref().map(|s| texts.push(s));
+            r.cwd = reuse_last(texts, &mut self.last_cwd, rec.cwd.as_deref());
+            r.git_branch = reuse_last(texts, &mut self.last_git_branch, rec.git_branch.as_deref());
+            r.version = reuse_last(texts, &mut self.last_version, rec.version.as_deref());
+        }
+        r
     }
 
     /// Tool uses whose result says `is_error: true`: top-level `tool_use_result` lines and
@@ -288,7 +380,7 @@ impl SessionScanner {
         }
     }
 
-    fn count_assistant(&mut self, rec: &Record<'_>) {
+    fn count_assistant(&mut self, line_number: u64, rec: &Record<'_>) {
         let Some(msg) = rec.message.as_ref() else { return };
         if self.work.models {
             if let Some(model) = msg.model.as_deref().filter(|m| !m.is_empty()) {
@@ -296,15 +388,18 @@ impl SessionScanner {
             }
         }
         let Some(usage) = msg.usage.as_ref() else { return };
-        let values = usage_values(usage);
         if self.work.tokens {
-            add_into(&mut self.tokens, &values);
+            add_into(&mut self.tokens, &usage_values(usage));
         }
-        if self.work.tokens_dedup {
-            match msg.id.as_deref().filter(|id| !id.is_empty()) {
-                None => add_into(&mut self.tokens_solo, &values),
-                Some(id) => self.tokens_by_message.add(id, rec.request_id.as_deref(), values),
-            }
+        let (request_id, time) = (rec.request_id.as_deref(), self.last_time);
+        if self.work.requests_own {
+            let r = self.request(line_number, rec, msg, request_id, time, rec.is_sidechain, None, false);
+            self.own_requests.add(&self.texts, r);
+        }
+        if self.work.requests {
+            let agent = rec.agent_id.as_deref();
+            let r = self.request(line_number, rec, msg, request_id, time, rec.is_sidechain, agent, true);
+            self.requests.add(&self.texts, r);
         }
     }
 
@@ -465,6 +560,10 @@ impl SessionScanner {
     pub fn append(&mut self, mut next: SessionScanner, lines_before: u64) {
         let next_untimed = next.untimed();
         let by = self.texts.append(&next.texts);
+        // Requests before the next part's first valid time take this part's last one.
+        next.requests.date_untimed(self.last_time);
+        self.requests.append(&self.texts, std::mem::take(&mut next.requests), by, lines_before);
+        self.own_requests.append(&self.texts, std::mem::take(&mut next.own_requests), by, lines_before);
         for (i, e) in next.events.iter_mut().enumerate() {
             e.line_number += lines_before;
             e.shift(by);
@@ -488,14 +587,19 @@ impl SessionScanner {
         self.assistant_messages += next.assistant_messages;
         self.models.merge(&next.models);
         add_into(&mut self.tokens, &next.tokens);
-        add_into(&mut self.tokens_solo, &next.tokens_solo);
-        self.tokens_by_message.merge(next.tokens_by_message);
         self.lines += next.lines;
         self.malformed_lines += next.malformed_lines;
     }
 
-    /// Resolves what needed the whole file and returns its events and summary.
-    pub fn finish(mut self) -> SessionOutput {
+    /// Resolves what needed the whole file and returns its events, summary and requests, the
+    /// summary's cost by the built-in prices.
+    pub fn finish(self) -> SessionOutput {
+        self.finish_with(PriceTable::builtin())
+    }
+
+    /// [`SessionScanner::finish`] with the summary's requests priced by `prices`.
+    pub fn finish_with(mut self, prices: &PriceTable) -> SessionOutput {
+        self.requests.date_untimed(self.first_time);
         if let Some(t) = self.first_time.filter(|_| self.needs.keeps(Fields::OCCURRED_AT)) {
             // The first valid time of the file also dates the events before it.
             for e in &mut self.events[..self.untimed_prefix] {
@@ -516,11 +620,11 @@ impl SessionScanner {
                 e.tool_id = None;
             }
         }
-        let summary = self.needs.summary.then(|| self.summary(&session_id));
-        SessionOutput { session_id, events: self.events, texts: self.texts, summary }
+        let summary = self.needs.summary.then(|| self.summary(&session_id, prices));
+        SessionOutput { session_id, events: self.events, texts: self.texts, summary, requests: self.requests }
     }
 
-    fn summary(&mut self, session_id: &str) -> Summary {
+    fn summary(&mut self, session_id: &str, prices: &PriceTable) -> Summary {
         let mut s = Summary {
             session_id: session_id.to_owned(),
             user_messages: self.user_messages,
@@ -537,8 +641,16 @@ impl SessionScanner {
             s.wall_seconds = (hi - lo) / 1_000_000;
         }
         s.active_seconds = active_seconds(&mut self.times, DEFAULT_GAP_SECONDS);
-        s.tokens_dedup = self.tokens_solo;
-        add_into(&mut s.tokens_dedup, &self.tokens_by_message.total());
+        if self.work.requests_own {
+            let totals = Totals::of(&self.own_requests, &self.texts, prices);
+            let c = totals.counts;
+            if self.needs.parts.contains(Parts::TOKENS_DEDUP) {
+                s.tokens_dedup = [c.input, c.output, c.cache_read, c.cache_creation];
+            }
+            if self.needs.parts.contains(Parts::COST) {
+                (s.cost_usd, s.unpriced_tokens) = (totals.cost_usd, totals.unpriced_tokens);
+            }
+        }
         self.tally.fill(&mut s, &self.failed_tools);
         s
     }
@@ -626,7 +738,7 @@ fn reuse_last(texts: &mut Texts, last: &mut Option<Text>, value: Option<&str>) -
 }
 
 /// The four counters of a usage object; an absent counter is 0.
-fn usage_values(u: &Usage) -> Tokens {
+fn usage_values(u: &Usage<'_>) -> Tokens {
     [
         u.input_tokens.unwrap_or(0),
         u.output_tokens.unwrap_or(0),
@@ -802,7 +914,7 @@ mod tests {
             with_events += usize::from(!full.events.is_empty());
             for &fields in &sets {
                 for summary in [false, true] {
-                    let out = scan_bytes("stem", &data, Needs { events: true, fields, summary, parts: Parts::ALL });
+                    let out = scan_bytes("stem", &data, Needs { events: true, fields, summary, parts: Parts::ALL, ..Needs::ALL });
                     let want: Vec<_> = full.views().map(|v| fields.mask(v)).collect();
                     assert_eq!(out.views().collect::<Vec<_>>(), want, "{file:?} {fields:?} summary {summary}");
                     assert_eq!(out.session_id, full.session_id);
@@ -831,7 +943,7 @@ mod tests {
         for p in Parts::EACH {
             sets.extend([p, p.complement()]);
         }
-        let mut nonzero = [0usize; 8];
+        let mut nonzero = [0usize; 9];
         for file in &files {
             let data = std::fs::read(file).unwrap();
             let full = scan_bytes("stem", &data, Needs::SUMMARY).summary.unwrap();

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use memchr::memchr2;
 use wide::u8x16;
 
-use super::record::{Content, Item, Message, Record, Str, ToolInput, Usage};
+use super::record::{Content, Embedded, Item, Message, Progress, Record, Str, ToolInput, Usage};
 
 /// Reads a whole line, or `None` to leave it to `serde_json`.
 pub fn record(line: &str) -> Option<Record<'_>> {
@@ -66,6 +66,41 @@ fn record_field<'a>(c: &mut Cursor<'a>, key: &[u8], rec: &mut Record<'a>) -> Opt
         b"toolUseId" => rec.tool_use_id_camel = c.str_value()?,
         b"is_error" => rec.is_error = c.true_value()?,
         b"message" => rec.message = c.object_or_absent(message_field)?,
+        b"agentId" => rec.agent_id = c.str_value()?,
+        b"gitBranch" => rec.git_branch = c.str_value()?,
+        b"version" => rec.version = c.str_value()?,
+        b"data" => rec.progress = c.object_or_absent(progress_field)?.map(Box::new),
+        b"toolUseResult" => rec.result_agent_id = c.object_or_absent(result_field)?.flatten(),
+        _ => c.skip_value()?,
+    }
+    Some(())
+}
+
+fn progress_field<'a>(c: &mut Cursor<'a>, key: &[u8], progress: &mut Progress<'a>) -> Option<()> {
+    match key {
+        b"type" => progress.kind = c.str_value()?,
+        b"agentId" => progress.agent_id = c.str_value()?,
+        b"message" => progress.message = c.object_or_absent(embedded_field)?,
+        _ => c.skip_value()?,
+    }
+    Some(())
+}
+
+fn embedded_field<'a>(c: &mut Cursor<'a>, key: &[u8], line: &mut Embedded<'a>) -> Option<()> {
+    match key {
+        b"type" => line.kind = c.str_value()?,
+        b"timestamp" => line.timestamp = c.str_value()?,
+        b"requestId" => line.request_id = c.str_value()?,
+        b"message" => line.message = c.object_or_absent(message_field)?,
+        _ => c.skip_value()?,
+    }
+    Some(())
+}
+
+/// `toolUseResult`: only its `agentId`.
+fn result_field<'a>(c: &mut Cursor<'a>, key: &[u8], agent_id: &mut Option<Str<'a>>) -> Option<()> {
+    match key {
+        b"agentId" => *agent_id = c.str_value()?,
         _ => c.skip_value()?,
     }
     Some(())
@@ -82,12 +117,38 @@ fn message_field<'a>(c: &mut Cursor<'a>, key: &[u8], msg: &mut Message<'a>) -> O
     Some(())
 }
 
-fn usage_field(c: &mut Cursor<'_>, key: &[u8], usage: &mut Usage) -> Option<()> {
+fn usage_field<'a>(c: &mut Cursor<'a>, key: &[u8], usage: &mut Usage<'a>) -> Option<()> {
     match key {
         b"input_tokens" => usage.input_tokens = c.int_value()?,
         b"output_tokens" => usage.output_tokens = c.int_value()?,
         b"cache_read_input_tokens" => usage.cache_read_input_tokens = c.int_value()?,
         b"cache_creation_input_tokens" => usage.cache_creation_input_tokens = c.int_value()?,
+        b"cache_creation" => usage.cache_creation_1h = c.object_or_absent(cache_creation_field)?.flatten(),
+        b"server_tool_use" => {
+            (usage.web_search_requests, usage.web_fetch_requests) =
+                c.object_or_absent(server_tool_use_field)?.unwrap_or_default();
+        }
+        b"speed" => usage.speed = c.str_value()?,
+        b"service_tier" => usage.service_tier = c.str_value()?,
+        _ => c.skip_value()?,
+    }
+    Some(())
+}
+
+/// `usage.cache_creation`: only the 1-hour writes.
+fn cache_creation_field(c: &mut Cursor<'_>, key: &[u8], hour: &mut Option<i64>) -> Option<()> {
+    match key {
+        b"ephemeral_1h_input_tokens" => *hour = c.int_value()?,
+        _ => c.skip_value()?,
+    }
+    Some(())
+}
+
+/// `usage.server_tool_use`: web searches and fetches.
+fn server_tool_use_field(c: &mut Cursor<'_>, key: &[u8], counts: &mut (Option<i64>, Option<i64>)) -> Option<()> {
+    match key {
+        b"web_search_requests" => counts.0 = c.int_value()?,
+        b"web_fetch_requests" => counts.1 = c.int_value()?,
         _ => c.skip_value()?,
     }
     Some(())
@@ -701,6 +762,9 @@ mod tests {
             r#"{"type":"assistant","uuid":"a1","parentUuid":"u1","sessionId":"s","timestamp":"2026-05-12T15:00:01.000Z","cwd":"/w","isSidechain":true,"requestId":"r1","message":{"id":"m1","model":"claude","type":"message","content":[{"type":"thinking","thinking":"hm","signature":"x=="},{"type":"text","text":"Sure \"quoted\" \u00e9 \\ done"},{"type":"tool_use","id":"tu1","name":"Skill","input":{"skill":"x","deep":{"a":[1,2.5e-3,-0,true,false,null,{}],"b":[]}}}],"stop_reason":null,"usage":{"input_tokens":3,"output_tokens":0,"cache_read_input_tokens":123456789012345678,"cache_creation_input_tokens":6,"server_tool_use":{"web_search_requests":0},"service_tier":"standard"}}}"#,
             r#"{"type":"user","message":{"role":"user","content":[{"tool_use_id":"tu1","type":"tool_result","content":"line 1\nline 2\t\u001b[0m ✓ ünï","is_error":true},{"type":"text","text":"<command-name>/x</command-name>"}]},"toolUseResult":{"stdout":"…","interrupted":false},"uuid":"u2","timestamp":"2026-05-12T15:00:02Z"}"#,
             r#"{"type":"progress","data":{"type":"hook_progress","nested":[[[[{"a":"b"}]]]]},"toolUseID":"t","parentToolUseID":"p","timestamp":"2026-05-12T15:00:03Z"}"#,
+            r#"{"type":"progress","agentId":"x","gitBranch":"main","version":"2.1.34","data":{"message":{"type":"assistant","timestamp":"2026-05-12T15:00:03Z","requestId":"r2","uuid":"u","message":{"id":"m2","model":"claude-opus-4-6","content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":3,"cache_creation_input_tokens":10,"cache_creation":{"ephemeral_5m_input_tokens":4,"ephemeral_1h_input_tokens":6},"server_tool_use":{"web_search_requests":2,"web_fetch_requests":1},"speed":"fast","service_tier":"standard"}}},"type":"agent_progress","agentId":"a1"},"toolUseResult":{"status":"completed","agentId":"a9","usage":{"input_tokens":1}}}"#,
+            r#"{"data":"text","toolUseResult":"Error: failed","message":{"usage":{"cache_creation":7,"server_tool_use":[1],"speed":5}}}"#,
+            r#"{"data":{"message":5,"agentId":[1]},"toolUseResult":[{"type":"text"}],"message":{"usage":{"cache_creation":{"ephemeral_1h_input_tokens":"x"},"server_tool_use":{"web_search_requests":"1"}}}}"#,
             r#"{"type":"file-history-snapshot","messageId":"m","snapshot":{"trackedFileBackups":{},"timestamp":"2026-05-12T15:00:04Z"},"isSnapshotUpdate":false}"#,
             r#"{"type":"tool_use_result","tool_use_id":"tu9","toolUseId":"tu9","is_error":true}"#,
             r#" { "type" : "user" , "message" : { "content" : [ 1 , "x" , { "type" : "tool_use" , "input" : [ 1 ] } ] } } "#,

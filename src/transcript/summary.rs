@@ -14,7 +14,7 @@ pub const PROCESSOR_VERSION: i32 = 2;
 pub type Tokens = [i64; 4];
 
 /// One summary row of a session file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     pub session_id: String,
     /// Microseconds since the epoch, UTC.
@@ -35,6 +35,10 @@ pub struct Summary {
     pub primary_model: Option<String>,
     pub tokens: Tokens,
     pub tokens_dedup: Tokens,
+    /// The file's requests (its own assistant lines, de-duplicated), priced.
+    pub cost_usd: f64,
+    /// Tokens of those requests that have no price.
+    pub unpriced_tokens: i64,
     /// Non-blank lines.
     pub lines: i64,
     /// Lines skipped as malformed (not UTF-8, not JSON, not an object).
@@ -45,7 +49,7 @@ pub struct Summary {
 /// projects). The session id and the counts of lines and messages always come; a part left
 /// out is zero (or absent) in the row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Parts(u8);
+pub struct Parts(u16);
 
 impl Parts {
     pub const NONE: Parts = Parts(0);
@@ -64,11 +68,13 @@ impl Parts {
     pub const MODEL: Parts = Parts(1 << 5);
     /// `input_tokens` ... `cache_creation_tokens`: usage summed.
     pub const TOKENS: Parts = Parts(1 << 6);
-    /// `*_tokens_dedup`: usage per (`message.id`, `requestId`).
+    /// `*_tokens_dedup`: the usage of the requests kept per (`message.id`, `requestId`).
     pub const TOKENS_DEDUP: Parts = Parts(1 << 7);
-    pub const ALL: Parts = Parts(u8::MAX);
+    /// `cost_usd`, `unpriced_tokens`: the same requests, priced.
+    pub const COST: Parts = Parts(1 << 8);
+    pub const ALL: Parts = Parts((1 << 9) - 1);
     /// Each part alone.
-    pub const EACH: [Parts; 8] = [
+    pub const EACH: [Parts; 9] = [
         Parts::TIMES,
         Parts::TOOLS,
         Parts::ERRORS,
@@ -77,6 +83,7 @@ impl Parts {
         Parts::MODEL,
         Parts::TOKENS,
         Parts::TOKENS_DEDUP,
+        Parts::COST,
     ];
 
     /// `s` with the parts outside the set cleared: what a scan that asked for this set gives.
@@ -115,11 +122,14 @@ impl Parts {
         if self.contains(Parts::TOKENS_DEDUP) {
             out.tokens_dedup = s.tokens_dedup;
         }
+        if self.contains(Parts::COST) {
+            (out.cost_usd, out.unpriced_tokens) = (s.cost_usd, s.unpriced_tokens);
+        }
         out
     }
 }
 
-bit_set!(Parts, u8);
+bit_set!(Parts, u16);
 
 /// Active seconds of a set of instants (microseconds): sorted, split into blocks wherever the
 /// gap between neighbours exceeds `gap_seconds`, block lengths summed.

@@ -1,0 +1,506 @@
+//! API requests: the usage of each assistant message, and the rule that keeps one line per
+//! request.
+//!
+//! Claude Code writes one line per content block of an assistant message and repeats the
+//! message's `usage` on each (streaming lines may carry smaller counts); a resumed session
+//! copies earlier lines into its new file; a subagent's transcript can replay a main-thread
+//! message; and Claude Code 2.1 embeds a running subagent's messages in the parent file as
+//! `agent_progress` lines. A request is identified by (`message.id`, `requestId`); of its lines
+//! the one kept is, in order: the one not on a sidechain, the one with the larger token total
+//! (input + output + cache writes + cache reads), the one that has `usage.speed`, the first
+//! seen (files in sorted path order, lines in order). A line without a non-empty string
+//! `message.id` is its own request.
+//!
+//! [`RequestSet`] holds one file's requests (merged by that rule within the file, or every line
+//! when asked); [`Dedup`] applies the rule across the files of a query.
+
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use hashbrown::HashTable;
+
+use super::event::{Text, Texts};
+use super::prices::{self, PriceTable};
+use super::record::Usage;
+
+/// The counters of one request's usage; an absent counter is 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub input: i64,
+    pub output: i64,
+    /// All cache writes (`cache_creation_input_tokens`).
+    pub cache_creation: i64,
+    /// The part of `cache_creation` kept for an hour, within `0..=cache_creation`.
+    pub cache_creation_1h: i64,
+    pub cache_read: i64,
+    pub web_search_requests: i64,
+    pub web_fetch_requests: i64,
+}
+
+impl Counts {
+    /// The counters of a usage object: an absent or negative counter is 0, and the 1-hour part
+    /// of the cache writes is at most the writes.
+    pub fn of(u: &Usage<'_>) -> Counts {
+        let count = |v: Option<i64>| v.unwrap_or(0).max(0);
+        let cache_creation = count(u.cache_creation_input_tokens);
+        Counts {
+            input: count(u.input_tokens),
+            output: count(u.output_tokens),
+            cache_creation,
+            cache_creation_1h: count(u.cache_creation_1h).min(cache_creation),
+            cache_read: count(u.cache_read_input_tokens),
+            web_search_requests: count(u.web_search_requests),
+            web_fetch_requests: count(u.web_fetch_requests),
+        }
+    }
+
+    /// Cache writes kept for 5 minutes: the writes less the 1-hour part.
+    pub fn cache_creation_5m(&self) -> i64 {
+        self.cache_creation.saturating_sub(self.cache_creation_1h)
+    }
+
+    /// input + output + cache writes + cache reads (saturating): what decides between lines.
+    pub fn total(&self) -> i64 {
+        self.input.saturating_add(self.output).saturating_add(self.cache_creation).saturating_add(self.cache_read)
+    }
+
+    /// The counts a price applies to.
+    pub fn priced(&self, fast: bool) -> prices::Request {
+        prices::Request {
+            input: self.input,
+            output: self.output,
+            cache_write_5m: self.cache_creation_5m(),
+            cache_write_1h: self.cache_creation_1h,
+            cache_read: self.cache_read,
+            web_search_requests: self.web_search_requests,
+            fast,
+        }
+    }
+}
+
+/// One request line. Its strings live in the file's [`Texts`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Request {
+    pub line_number: u64,
+    /// UTC microseconds, by the timestamp rule of the events.
+    pub occurred_at: Option<i64>,
+    pub agent_id: Option<Text>,
+    pub message_id: Option<Text>,
+    pub request_id: Option<Text>,
+    pub model: Option<Text>,
+    pub speed: Option<Text>,
+    pub service_tier: Option<Text>,
+    pub cwd: Option<Text>,
+    pub git_branch: Option<Text>,
+    pub version: Option<Text>,
+    pub is_sidechain: Option<bool>,
+    pub counts: Counts,
+    /// Lines of this request in the file merged into this row (1 when lines are kept apart).
+    pub lines: i64,
+}
+
+impl Request {
+    /// Whether the request has a key (a non-empty message id) and may have copies.
+    pub fn keyed(&self) -> bool {
+        self.message_id.is_some()
+    }
+
+    fn sidechain(&self) -> bool {
+        self.is_sidechain == Some(true)
+    }
+
+    /// Whether this line is kept rather than `other`, a line of the same request seen before.
+    pub fn beats(&self, other: &Request) -> bool {
+        if self.sidechain() != other.sidechain() {
+            return !self.sidechain();
+        }
+        let (mine, theirs) = (self.counts.total(), other.counts.total());
+        if mine != theirs {
+            return mine > theirs;
+        }
+        self.speed.is_some() && other.speed.is_none()
+    }
+
+    /// Moves the row's strings by `by` (its file's texts were appended to others).
+    pub fn shift(&mut self, by: usize) {
+        for t in [
+            &mut self.agent_id,
+            &mut self.message_id,
+            &mut self.request_id,
+            &mut self.model,
+            &mut self.speed,
+            &mut self.service_tier,
+            &mut self.cwd,
+            &mut self.git_branch,
+            &mut self.version,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *t = t.shifted(by);
+        }
+    }
+
+    /// The cost of the request under `prices`: the row it was priced by, and the cost (`None`
+    /// when the row has no rate for it, e.g. fast mode without a multiplier).
+    pub fn price<'p>(&self, texts: &Texts, prices: &'p PriceTable) -> Option<(&'p prices::Price, Option<prices::Cost>)> {
+        let price = prices.lookup(texts.opt(self.model)?)?;
+        let fast = texts.opt(self.speed) == Some("fast");
+        Some((price, price.cost(&self.counts.priced(fast))))
+    }
+}
+
+/// The hash of a request's key.
+fn key_hash(message_id: &str, request_id: Option<&str>) -> u64 {
+    let mut h = foldhash::quality::FixedState::with_seed(0x636c_6175_6465).build_hasher();
+    message_id.hash(&mut h);
+    request_id.hash(&mut h);
+    h.finish()
+}
+
+fn key_of<'a>(texts: &'a Texts, r: &Request) -> Option<(&'a str, Option<&'a str>)> {
+    Some((texts.opt(r.message_id)?, texts.opt(r.request_id)))
+}
+
+/// One file's requests, with the strings they point into.
+#[derive(Debug, Default)]
+pub struct RequestSet {
+    pub rows: Vec<Request>,
+    /// Keyed rows by key, when lines of a request are merged.
+    index: HashTable<u32>,
+    /// Every line is its own row (`dedup := false`); the rule is applied across files later.
+    every_line: bool,
+}
+
+impl RequestSet {
+    pub fn new(every_line: bool) -> RequestSet {
+        RequestSet { every_line, ..RequestSet::default() }
+    }
+
+    /// Adds a line's request, whose strings are already in `texts`: merged into the row of the
+    /// same request when lines are merged (the row becomes this line if it beats it).
+    pub fn add(&mut self, texts: &Texts, mut r: Request) {
+        let Some((id, req)) = key_of(texts, &r).filter(|_| !self.every_line) else {
+            self.rows.push(r);
+            return;
+        };
+        let hash = key_hash(id, req);
+        let rows = &mut self.rows;
+        match self.index.find(hash, |&i| key_of(texts, &rows[i as usize]) == Some((id, req))) {
+            Some(&i) => {
+                let kept = &mut rows[i as usize];
+                r.lines = r.lines.saturating_add(kept.lines);
+                if r.beats(kept) {
+                    *kept = r;
+                } else {
+                    kept.lines = r.lines;
+                }
+            }
+            None => {
+                let i = rows.len() as u32;
+                rows.push(r);
+                self.index.insert_unique(hash, i, |&j| {
+                    let row = &rows[j as usize];
+                    key_hash(texts.opt(row.message_id).unwrap_or(""), texts.opt(row.request_id))
+                });
+            }
+        }
+    }
+
+    /// Adds the rows of a later part of the same file, whose texts were appended to `texts`
+    /// at `shift`.
+    pub fn append(&mut self, texts: &Texts, later: RequestSet, shift: usize, lines_before: u64) {
+        self.rows.reserve(later.rows.len());
+        for mut r in later.rows {
+            r.shift(shift);
+            r.line_number += lines_before;
+            self.add(texts, r);
+        }
+    }
+
+    /// Fills the time of rows without one (lines before the first valid timestamp of what was read).
+    pub fn date_untimed(&mut self, time: Option<i64>) {
+        if time.is_none() {
+            return;
+        }
+        for r in self.rows.iter_mut().filter(|r| r.occurred_at.is_none()) {
+            r.occurred_at = time;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// What a file's requests add up to, priced: the summary's de-duplicated tokens and cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Totals {
+    pub counts: Counts,
+    pub cost_usd: f64,
+    /// Tokens (input + output + cache writes + cache reads) of requests without a price.
+    pub unpriced_tokens: i64,
+}
+
+impl Totals {
+    pub fn of(set: &RequestSet, texts: &Texts, prices: &PriceTable) -> Totals {
+        let mut t = Totals::default();
+        for r in &set.rows {
+            let c = &r.counts;
+            for (sum, v) in [
+                (&mut t.counts.input, c.input),
+                (&mut t.counts.output, c.output),
+                (&mut t.counts.cache_creation, c.cache_creation),
+                (&mut t.counts.cache_creation_1h, c.cache_creation_1h),
+                (&mut t.counts.cache_read, c.cache_read),
+                (&mut t.counts.web_search_requests, c.web_search_requests),
+                (&mut t.counts.web_fetch_requests, c.web_fetch_requests),
+            ] {
+                *sum = sum.saturating_add(v);
+            }
+            match r.price(texts, prices).and_then(|(_, cost)| cost) {
+                Some(cost) => t.cost_usd += cost.usd,
+                None => t.unpriced_tokens = t.unpriced_tokens.saturating_add(c.total()),
+            }
+        }
+        t
+    }
+}
+
+/// One request across the files of a query: the row kept and how many lines it had.
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    file: u32,
+    row: u32,
+    lines: i64,
+}
+
+/// The keep rule across files. Files are added in sorted path order ([`Dedup::add_file`]);
+/// then each row asks whether it is kept and how many lines its request had ([`Dedup::row`]).
+#[derive(Debug, Default)]
+pub struct Dedup {
+    groups: Vec<Group>,
+    index: HashTable<u32>,
+    /// Per file, per row: its group (`u32::MAX` for a row without a key).
+    row_groups: Vec<Vec<u32>>,
+}
+
+/// A row's standing across files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub kept: bool,
+    /// Lines of the request over all files, the kept one included.
+    pub duplicate_lines: i64,
+}
+
+impl Dedup {
+    /// Adds the next file in order; `files` gives the rows and texts of the files added so far
+    /// (by the index they were added with), for comparing keys and lines.
+    pub fn add_file<'a>(&mut self, set: &RequestSet, texts: &Texts, files: impl Fn(u32) -> (&'a RequestSet, &'a Texts)) {
+        let file = self.row_groups.len() as u32;
+        let mut groups = Vec::with_capacity(set.rows.len());
+        for (row, r) in set.rows.iter().enumerate() {
+            let Some((id, req)) = key_of(texts, r) else {
+                groups.push(u32::MAX);
+                continue;
+            };
+            let hash = key_hash(id, req);
+            let same = |g: &u32| {
+                let g = &self.groups[*g as usize];
+                let (rows, t) = if g.file == file { (set, texts) } else { files(g.file) };
+                key_of(t, &rows.rows[g.row as usize]) == Some((id, req))
+            };
+            match self.index.find(hash, same).copied() {
+                Some(g) => {
+                    let group = &mut self.groups[g as usize];
+                    let kept = if group.file == file { &set.rows[group.row as usize] } else { &files(group.file).0.rows[group.row as usize] };
+                    if r.beats(kept) {
+                        (group.file, group.row) = (file, row as u32);
+                    }
+                    group.lines = group.lines.saturating_add(r.lines);
+                    groups.push(g);
+                }
+                None => {
+                    let g = self.groups.len() as u32;
+                    self.groups.push(Group { file, row: row as u32, lines: r.lines });
+                    let all = &self.groups;
+                    self.index.insert_unique(hash, g, |&h| {
+                        let g = &all[h as usize];
+                        let (rows, t) = if g.file == file { (set, texts) } else { files(g.file) };
+                        let r = &rows.rows[g.row as usize];
+                        key_hash(t.opt(r.message_id).unwrap_or(""), t.opt(r.request_id))
+                    });
+                    groups.push(g);
+                }
+            }
+        }
+        self.row_groups.push(groups);
+    }
+
+    /// Whether row `row` of file `file` (the index it was added with) is kept, and its
+    /// request's line count.
+    pub fn row(&self, file: u32, row: usize, r: &Request) -> Standing {
+        match self.row_groups[file as usize][row] {
+            u32::MAX => Standing { kept: true, duplicate_lines: r.lines },
+            g => {
+                let g = &self.groups[g as usize];
+                Standing { kept: (g.file, g.row as usize) == (file, row), duplicate_lines: g.lines }
+            }
+        }
+    }
+
+    /// Requests (keyed ones once, plus every row without a key) over the files added.
+    pub fn requests(&self) -> usize {
+        self.groups.len() + self.row_groups.iter().flatten().filter(|&&g| g == u32::MAX).count()
+    }
+}
+
+/// The agent of a subagent transcript, from its file name `agent-<id>.jsonl`.
+pub fn file_agent_id(path: &str) -> Option<&str> {
+    let name = path.rsplit(['/', '\\']).next()?;
+    let id = name.strip_prefix("agent-")?.strip_suffix(".jsonl")?;
+    (!id.is_empty()).then_some(id)
+}
+
+/// The project of a session file: the folder holding it, or for a subagent transcript (below
+/// a `<session>/subagents/` folder) the folder holding `<session>/`.
+pub fn project_of(path: &str) -> Option<&str> {
+    let mut dirs: Vec<&str> = path.split(['/', '\\']).collect();
+    dirs.pop(); // the file name
+    if let Some(at) = dirs.iter().rposition(|&d| d == "subagents") {
+        if at >= 2 {
+            return Some(dirs[at - 2]).filter(|d| !d.is_empty());
+        }
+    }
+    dirs.pop().filter(|d| !d.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(texts: &mut Texts, line: u64, id: Option<&str>, req: Option<&str>, output: i64) -> Request {
+        Request {
+            line_number: line,
+            occurred_at: None,
+            agent_id: None,
+            message_id: id.map(|s| texts.push(s)),
+            request_id: req.map(|s| texts.push(s)),
+            model: None,
+            speed: None,
+            service_tier: None,
+            cwd: None,
+            git_branch: None,
+            version: None,
+            is_sidechain: None,
+            counts: Counts { output, ..Counts::default() },
+            lines: 1,
+        }
+    }
+
+    #[test]
+    fn the_keep_rule() {
+        let mut t = Texts::default();
+        let a = row(&mut t, 1, Some("m"), Some("r"), 5);
+        let mut side = row(&mut t, 2, Some("m"), Some("r"), 50);
+        side.is_sidechain = Some(true);
+        assert!(a.beats(&side) && !side.beats(&a));
+        let bigger = row(&mut t, 3, Some("m"), Some("r"), 6);
+        assert!(bigger.beats(&a) && !a.beats(&bigger));
+        let mut fast = row(&mut t, 4, Some("m"), Some("r"), 5);
+        fast.speed = Some(t.push("standard"));
+        assert!(fast.beats(&a) && !a.beats(&fast));
+        let same = row(&mut t, 5, Some("m"), Some("r"), 5);
+        assert!(!same.beats(&a) && !a.beats(&same));
+    }
+
+    #[test]
+    fn lines_of_a_request_merge_within_a_file() {
+        let mut t = Texts::default();
+        let mut set = RequestSet::new(false);
+        for (line, id, req, out) in [
+            (1, Some("m1"), Some("r1"), 5),
+            (2, Some("m1"), Some("r1"), 9),
+            (3, Some("m1"), Some("r1"), 7),
+            (4, Some("m1"), None, 2),
+            (5, None, Some("r1"), 3),
+            (6, None, Some("r1"), 3),
+            (7, Some("m2"), Some("r1"), 1),
+        ] {
+            let r = row(&mut t, line, id, req, out);
+            set.add(&t, r);
+        }
+        let got: Vec<_> = set.rows.iter().map(|r| (r.line_number, r.counts.output, r.lines)).collect();
+        assert_eq!(got, [(2, 9, 3), (4, 2, 1), (5, 3, 1), (6, 3, 1), (7, 1, 1)]);
+        let mut every = RequestSet::new(true);
+        for line in 1..=3 {
+            let r = row(&mut t, line, Some("m1"), Some("r1"), 1);
+            every.add(&t, r);
+        }
+        assert_eq!(every.len(), 3);
+    }
+
+    #[test]
+    fn across_files_the_first_seen_wins_a_tie_and_counts_add_up() {
+        let mut ta = Texts::default();
+        let mut a = RequestSet::new(false);
+        for (line, out) in [(1, 4), (2, 4)] {
+            let r = row(&mut ta, line, Some("m1"), Some("r1"), out);
+            a.add(&ta, r);
+        }
+        let r = row(&mut ta, 3, Some("m2"), Some("r2"), 1);
+        a.add(&ta, r);
+        let mut tb = Texts::default();
+        let mut b = RequestSet::new(false);
+        let r = row(&mut tb, 1, Some("m1"), Some("r1"), 4); // a copy: ties, the first file keeps it
+        b.add(&tb, r);
+        let r = row(&mut tb, 2, Some("m2"), Some("r2"), 8); // larger: the later file keeps it
+        b.add(&tb, r);
+        let r = row(&mut tb, 3, None, None, 8);
+        b.add(&tb, r);
+        let files = [(&a, &ta), (&b, &tb)];
+        let mut d = Dedup::default();
+        d.add_file(&a, &ta, |f| files[f as usize]);
+        d.add_file(&b, &tb, |f| files[f as usize]);
+        let st = |f: u32, i: usize| d.row(f, i, &files[f as usize].0.rows[i]);
+        assert_eq!(st(0, 0), Standing { kept: true, duplicate_lines: 3 });
+        assert_eq!(st(0, 1), Standing { kept: false, duplicate_lines: 2 });
+        assert_eq!(st(1, 0), Standing { kept: false, duplicate_lines: 3 });
+        assert_eq!(st(1, 1), Standing { kept: true, duplicate_lines: 2 });
+        assert_eq!(st(1, 2), Standing { kept: true, duplicate_lines: 1 });
+        assert_eq!(d.requests(), 3);
+    }
+
+    #[test]
+    fn counts_split_cache_writes() {
+        let u = Usage {
+            cache_creation_input_tokens: Some(10),
+            cache_creation_1h: Some(6),
+            input_tokens: Some(1),
+            ..Usage::default()
+        };
+        let c = Counts::of(&u);
+        assert_eq!((c.cache_creation_5m(), c.cache_creation_1h, c.total()), (4, 6, 11));
+        let odd = Counts::of(&Usage { cache_creation_input_tokens: Some(3), cache_creation_1h: Some(9), ..Usage::default() });
+        assert_eq!((odd.cache_creation_5m(), odd.cache_creation_1h), (0, 3));
+        let none = Counts::of(&Usage { cache_creation_1h: Some(9), ..Usage::default() });
+        assert_eq!((none.cache_creation_5m(), none.cache_creation_1h), (0, 0));
+        let negative = Counts::of(&Usage { input_tokens: Some(-5), output_tokens: Some(2), ..Usage::default() });
+        assert_eq!((negative.input, negative.output, negative.total()), (0, 2, 2));
+    }
+
+    #[test]
+    fn projects_and_agents_from_paths() {
+        assert_eq!(project_of("/h/.claude/projects/-home-a-web/s1.jsonl"), Some("-home-a-web"));
+        assert_eq!(project_of("/h/.claude/projects/-home-a-web/s1/subagents/agent-x.jsonl"), Some("-home-a-web"));
+        assert_eq!(project_of("/p/-w/s1/subagents/workflows/wf1/agent-y.jsonl"), Some("-w"));
+        assert_eq!(project_of("/p/-w/agent-z.jsonl"), Some("-w"));
+        assert_eq!(project_of("s.jsonl"), None);
+        assert_eq!(file_agent_id("/p/-w/s1/subagents/agent-a1b2.jsonl"), Some("a1b2"));
+        assert_eq!(file_agent_id("/p/-w/s1.jsonl"), None);
+        assert_eq!(file_agent_id("/p/agent-.jsonl"), None);
+    }
+}

@@ -1,7 +1,6 @@
 -- The usage reports over files: each reads read_claude_usage(path, ignore_errors, prices) in a
 -- CTE and hands the CTE's name to the table-based report of reports.sql, so the SELECT exists
--- once. NOT YET LOADED: CREATE MACRO binds read_claude_usage, which main does not have yet;
--- src/lib.rs adds this file to MACROS_SQL when it does.
+-- once. Run at LOAD after reports.sql (CREATE MACRO binds read_claude_usage, registered before).
 
 CREATE OR REPLACE MACRO claude_usage.daily(path, ignore_errors := false, prices := NULL) AS TABLE
 WITH cu_usage_requests AS (FROM read_claude_usage(path, ignore_errors := ignore_errors, prices := prices))

@@ -75,6 +75,7 @@ ORDER BY first_activity, session_id;
 -- the first to the last request (NULL when they are equal). projected_cost_usd (active block
 -- only): cost_usd + cost_per_hour over the minutes left until block_end (rounded to whole
 -- minutes), rounded to cents. models: in order of first use, without '<synthetic>'.
+-- hours NULL means 5.
 CREATE OR REPLACE MACRO claude_usage.usage_blocks(usage_table, hours := 5) AS TABLE
 WITH
     cu_requests AS (
@@ -83,10 +84,10 @@ WITH
         WHERE kept IS NOT false AND occurred_at IS NOT NULL),
     cu_length AS (
         -- ccusage's length: hours in whole milliseconds; now as a UTC TIMESTAMP
-        SELECT to_microseconds(CAST(trunc(CAST(hours AS DOUBLE) * 3600000) AS BIGINT) * 1000) AS len,
+        SELECT to_microseconds(CAST(trunc(coalesce(CAST(hours AS DOUBLE), 5.0) * 3600000) AS BIGINT) * 1000) AS len,
                timezone('UTC', current_timestamp) AS now),
     cu_starts AS (
-        SELECT unnest(claude_block_starts(occurred_at, CAST(hours AS DOUBLE)), recursive := true) FROM cu_requests),
+        SELECT unnest(claude_block_starts(occurred_at, coalesce(CAST(hours AS DOUBLE), 5.0)), recursive := true) FROM cu_requests),
     cu_assigned AS (
         SELECT s.first_activity AS block_first, r.*
         FROM cu_requests AS r ASOF JOIN cu_starts AS s ON r.occurred_at >= s.first_activity),

@@ -13,9 +13,14 @@ ccusage runs with an empty HOME so only these files count, and every block is co
 field: start, end, last activity, gap, active, requests, the four token counts, total, models and
 cost (within 1e-9 relative). Exit code 1 on any difference.
 
-Until read_claude_usage exists (``--stand-in``), the requests come from read_json over the same
-files, de-duplicated on (message.id, requestId) and priced by the pinned sonnet/haiku 4.5 prices:
-that checks the block rule of claude_block_starts / usage_blocks alone.
+``--live`` adds a generated tree with requests 90 and 30 minutes ago (an active block: burn rate
+and projection compared too). With ``--stand-in`` the requests come from read_json over the same
+files instead of read_claude_usage, de-duplicated on (message.id, requestId) and priced by the
+sonnet/haiku 4.5 prices: that checks the block rule of claude_block_starts / usage_blocks alone.
+
+Known differences that are not the block rule: ccusage prices no web search (read_claude_usage
+does), and its blocks leave out agent_progress copies and lines it skips (see
+/work/notes/ccusage_rules.md), which read_claude_usage counts.
 """
 
 import argparse

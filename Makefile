@@ -35,6 +35,9 @@ $(RELEASE_EXT): FORCE
 	cargo build --release --lib
 	@mkdir -p build/release
 	python3 scripts/append_metadata.py target/release/lib$(EXT_NAME).so $@ --capi $(CAPI_VERSION) --version $(EXT_VERSION)
+	@# also where DuckDB's own sqllogictest runner looks for it (--build-dir build/release)
+	@mkdir -p build/release/extension/$(EXT_NAME)
+	cp $@ build/release/extension/$(EXT_NAME)/$(EXT_NAME).duckdb_extension
 
 $(DEBUG_EXT): FORCE
 	cargo build --lib
@@ -50,7 +53,7 @@ $(VENV)/.installed: test/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r test/requirements.txt
 	@touch $@
 
-test: unit hostile sqltest smoke pipeline split threads
+test: unit hostile sqltest dialect smoke pipeline split threads compat wheel-test
 	@echo "make test: all green"
 
 unit:
@@ -69,6 +72,12 @@ sqltest: release venv hostile-data
 	CLAUDE_USAGE_HOSTILE_UNREADABLE=$$(test -e $(HOSTILE)/unfit/unreadable.jsonl && echo 1) \
 	CLAUDE_USAGE_HOSTILE_READ_ERROR=$$(test -e $(HOSTILE)/unfit/read_error.jsonl && echo 1) \
 		$(PY) test/sqllogictest.py --extension $(RELEASE_EXT) test/sql/*.test
+	@# read_claude_usage again with every file's packed requests in the scratch file (1 byte budget).
+	CLAUDE_USAGE_SPILL_BYTES=1 $(PY) test/sqllogictest.py --extension $(RELEASE_EXT) test/sql/read_claude_usage.test
+
+# The runner refuses what DuckDB's own sqllogictest runner would not run the same way: one case each.
+dialect: venv
+	$(PY) test/python/test_runner_dialect.py
 
 smoke: release venv
 	bash test/smoke_cli.sh $(DUCKDB) $(RELEASE_EXT)
@@ -135,3 +144,53 @@ bench-quick: release venv
 
 clean:
 	rm -rf build target $(VENV) fuzz/target fuzz/corpus fuzz/artifacts bench/out bench/floor/target
+
+# --- Every DuckDB that can load us (C API v1.5.6): Python duckdb 1.5.6, 2.0.0, 2.0.1 from PyPI, each
+# in its own venv inside the repo, and the CLI 1.5.6 of .venv. Each runs test/smoke.sql (one query per
+# function, macro and setting; an object without one fails) and must give test/smoke.expected exactly.
+# A version PyPI does not serve fails the install, loudly. test/smoke.py --update rewrites the expected file.
+COMPAT_PY_VERSIONS := 1.5.6 2.0.0 2.0.1
+COMPAT_CLI_VERSION := 1.5.6
+WHEEL_DIR := build/wheel
+WHEEL_VENVS := build/wheel-venv
+
+.PHONY: compat wheel wheel-test clean-compat
+
+compat: release venv $(foreach v,$(COMPAT_PY_VERSIONS),.venv-duckdb-$(v)/.installed)
+	@for v in $(COMPAT_PY_VERSIONS); do \
+		.venv-duckdb-$$v/bin/python test/smoke.py --extension $(RELEASE_EXT) --expect-version $$v || exit 1; \
+	done
+	@$(PY) test/smoke.py --cli $(DUCKDB) --extension $(RELEASE_EXT) --expect-version $(COMPAT_CLI_VERSION)
+
+.venv-duckdb-%/.installed:
+	rm -rf .venv-duckdb-$*
+	python3 -m venv .venv-duckdb-$*
+	.venv-duckdb-$*/bin/python -m pip install --quiet --disable-pip-version-check duckdb==$* \
+		|| { echo "compat: FAILED: cannot install duckdb==$* from PyPI" >&2; rm -rf .venv-duckdb-$*; exit 1; }
+	@touch $@
+
+# The Python wheel (build/wheel/claude_usage-<version>-py3-none-manylinux_*.whl): python/claude_usage
+# with the release extension inside; auditwheel confirms the platform tag.
+$(VENV)/.wheel-tools: python/requirements-build.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r python/requirements-build.txt
+	@touch $@
+
+wheel: release venv $(VENV)/.wheel-tools
+	rm -rf $(WHEEL_DIR)
+	CLAUDE_USAGE_EXTENSION=$(abspath $(RELEASE_EXT)) $(PY) -m build --wheel --no-isolation --outdir $(WHEEL_DIR) . >/dev/null
+	@ls $(WHEEL_DIR)/*.whl
+	@$(VENV)/bin/auditwheel show $(WHEEL_DIR)/*.whl | tr -s ' \n' ' ' | grep -q "consistent with the following platform tag: \"$$(basename $(WHEEL_DIR)/*.whl .whl | sed 's/.*-py3-none-//')\"" \
+		|| { $(VENV)/bin/auditwheel show $(WHEEL_DIR)/*.whl; echo "wheel: FAILED: the platform tag is not the one auditwheel finds" >&2; exit 1; }
+
+# The built wheel in a fresh venv per pinned duckdb: the smoke queries through claude_usage.connect().
+wheel-test: wheel
+	@for v in $(COMPAT_PY_VERSIONS); do \
+		rm -rf $(WHEEL_VENVS)-$$v && python3 -m venv $(WHEEL_VENVS)-$$v || exit 1; \
+		$(WHEEL_VENVS)-$$v/bin/python -m pip install --quiet --disable-pip-version-check duckdb==$$v $(WHEEL_DIR)/*.whl \
+			|| { echo "wheel-test: FAILED: cannot install duckdb==$$v with the wheel" >&2; exit 1; }; \
+		$(WHEEL_VENVS)-$$v/bin/python test/smoke.py --wheel --expect-version $$v || exit 1; \
+	done
+
+clean: clean-compat
+clean-compat:
+	rm -rf $(foreach v,$(COMPAT_PY_VERSIONS),.venv-duckdb-$(v)) $(WHEEL_VENVS)-*

@@ -36,10 +36,55 @@ TIME_COLUMNS = {"occurred_at", "started_at", "ended_at"}
 
 
 def oracle(shared: str, files: list[str]) -> list[dict]:
-    """The reference oracle's JSON lines about `files` (also used by check_hostile and e2e_ingest)."""
+    """The reference oracle's JSON lines about `files` (also used by check_hostile and e2e_ingest),
+    with the summaries' *_dedup columns under the extension's keep rule (`keep_rule_dedup`)."""
     tool = os.path.join(shared, "tools", "reference_oracle.py")
     out = subprocess.run([sys.executable, tool, *files], check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    for row in rows:
+        if row["kind"] == "summary":
+            row.update(keep_rule_dedup(shared, row["filename"]))
+    return rows
+
+
+I64 = 2**63
+DEDUP_KEYS = [("input_tokens", "input_tokens_dedup"), ("output_tokens", "output_tokens_dedup"),
+              ("cache_read_input_tokens", "cache_read_tokens_dedup"),
+              ("cache_creation_input_tokens", "cache_creation_tokens_dedup")]
+
+
+def keep_rule_dedup(shared: str, path: str) -> dict:
+    """The *_dedup columns as the extension defines them, a deliberate difference from the oracle
+    (which takes each counter's largest value per key): per (message.id, requestId) the one line
+    kept is the non-sidechain one, then the one with the larger token total, then one with
+    usage.speed, then the first; a line without a non-empty string message.id counts alone; a
+    counter that is not an integer in BIGINT range, or is negative, counts 0; sums saturate.
+    Lines are read as the oracle reads them (its parse_lines, with the contract's sanitizing)."""
+    sys.path.insert(0, os.path.join(shared, "tools"))
+    import reference_oracle  # noqa: E402
+
+    def count(usage: dict, key: str) -> int:
+        v = usage.get(key)
+        return v if type(v) is int and 0 < v < I64 else 0
+
+    kept: dict = {}
+    rows = []
+    for t in reference_oracle.parse_lines(path)[0]:
+        msg = t.get("message")
+        usage = msg.get("usage") if isinstance(msg, dict) else None
+        if t.get("type") != "assistant" or not isinstance(usage, dict):
+            continue
+        values = [count(usage, k) for k, _ in DEDUP_KEYS]
+        mid, rid = msg.get("id"), t.get("requestId")
+        if not (isinstance(mid, str) and mid):
+            rows.append(values)
+            continue
+        key = (mid, rid if isinstance(rid, str) else None)
+        rank = (t.get("isSidechain") is not True, min(sum(values), I64 - 1), isinstance(usage.get("speed"), str))
+        if key not in kept or rank > kept[key][0]:
+            kept[key] = (rank, values)
+    rows += [values for _, values in kept.values()]
+    return {name: min(sum(r[i] for r in rows), I64 - 1) for i, (_, name) in enumerate(DEDUP_KEYS)}
 
 
 def oracle_by_file(rows: list[dict], key=lambda filename: filename):

@@ -168,7 +168,7 @@ fn check(data: &[u8]) {
     assert!(summary_only.events.is_empty());
     assert_eq!(summary_only.session_id, out.session_id);
     // Any set of summary parts (a projection of session_summary): exactly those parts.
-    let parts = Parts::from_bits(data.iter().fold(0u8, |h, &b| h.rotate_left(3) ^ b));
+    let parts = Parts::from_bits(data.iter().fold(0u16, |h, &b| h.rotate_left(3) ^ u16::from(b)));
     let some_parts = scan_bytes("fuzz", data, Needs::summary(parts));
     assert_eq!(some_parts.summary, Some(parts.mask(s)), "parts {parts:?}");
     // Any set of fields (a projection): the same rows, each with exactly those fields.

@@ -6,6 +6,7 @@ use std::ops::Range;
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Boolean, Timestamp, Varchar};
+use crate::transcript::usage::file_agent_id;
 use crate::transcript::{Fields, Needs, SessionOutput};
 
 use super::scan::{ScanBind, ScanGlobal, ThreadReader};
@@ -14,7 +15,7 @@ pub struct ReadClaudeSession;
 
 /// The result columns, in order, with the parts of an event each one reads: the scan derives
 /// and stores only those of the projected columns.
-pub const COLUMNS: [(&str, ColumnType, Fields); 18] = [
+pub const COLUMNS: [(&str, ColumnType, Fields); 20] = [
     ("filename", Varchar, Fields::NONE),
     ("session_id", Varchar, Fields::NONE),
     ("id", Varchar, Fields::ID),
@@ -33,6 +34,8 @@ pub const COLUMNS: [(&str, ColumnType, Fields); 18] = [
     ("line_number", Bigint, Fields::NONE),
     ("is_sidechain", Boolean, Fields::IS_SIDECHAIN),
     ("tool_input", Varchar, Fields::TOOL_INPUT),
+    ("agent_id", Varchar, Fields::AGENT_ID),
+    ("spawned_agent_id", Varchar, Fields::SPAWNED_AGENT_ID),
 ];
 
 /// One thread's file whose events are being emitted (the file, its output, and how many of its
@@ -148,6 +151,8 @@ fn write_events(out: &mut OutputChunk, columns: &[usize], files: &[String], piec
                     15 => v.set_i64(r, e.line_number as i64),
                     16 => v.set_opt_bool(r, e.is_sidechain),
                     17 => v.set_opt_str(r, texts.opt(e.tool_input)),
+                    18 => v.set_opt_str(r, texts.opt(e.agent_id).or_else(|| file_agent_id(path))),
+                    19 => v.set_opt_str(r, texts.opt(e.spawned_agent_id)),
                     _ => v.set_null(r),
                 }
                 r += 1;

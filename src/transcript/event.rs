@@ -115,6 +115,10 @@ pub struct Event {
     pub is_sidechain: Option<bool>,
     /// The tool input object as JSON text (only when asked for).
     pub tool_input: Option<Text>,
+    /// The line's `agentId` (the subagent whose transcript the line is in).
+    pub agent_id: Option<Text>,
+    /// For a Task/Agent call: the agent its result names.
+    pub spawned_agent_id: Option<Text>,
 }
 
 impl Event {
@@ -136,6 +140,8 @@ impl Event {
             occurred_at: self.occurred_at,
             is_sidechain: self.is_sidechain,
             tool_input: texts.opt(self.tool_input),
+            agent_id: texts.opt(self.agent_id),
+            spawned_agent_id: texts.opt(self.spawned_agent_id),
         }
     }
 
@@ -152,6 +158,8 @@ impl Event {
             &mut self.model,
             &mut self.cwd,
             &mut self.tool_input,
+            &mut self.agent_id,
+            &mut self.spawned_agent_id,
         ] {
             *t = t.map(|t| t.shifted(by));
         }
@@ -190,11 +198,14 @@ impl Fields {
     pub const OCCURRED_AT: Fields = Fields(1 << 10);
     pub const IS_SIDECHAIN: Fields = Fields(1 << 11);
     pub const TOOL_INPUT: Fields = Fields(1 << 12);
-    pub const ALL: Fields = Fields((1 << 13) - 1);
+    pub const AGENT_ID: Fields = Fields(1 << 13);
+    /// The agent a Task/Agent call started: the ids of tool results and the agents they name.
+    pub const SPAWNED_AGENT_ID: Fields = Fields(1 << 14);
+    pub const ALL: Fields = Fields((1 << 15) - 1);
     /// What the event id ([`Event::id_into`]) is computed from, besides the session id.
     pub const ID: Fields = Fields::EVENT_UUID.with(Fields::TOOL_ID).with(Fields::TOOL_NAME).with(Fields::COMMAND_NAME);
     /// Each field alone, in [`Event`]'s order.
-    pub const EACH: [Fields; 13] = [
+    pub const EACH: [Fields; 15] = [
         Fields::EVENT_UUID,
         Fields::PARENT_UUID,
         Fields::TOOL_ID,
@@ -208,6 +219,8 @@ impl Fields {
         Fields::OCCURRED_AT,
         Fields::IS_SIDECHAIN,
         Fields::TOOL_INPUT,
+        Fields::AGENT_ID,
+        Fields::SPAWNED_AGENT_ID,
     ];
 
     /// `view` with the fields outside the set cleared (absent, `is_error` false): what a scan
@@ -228,6 +241,8 @@ impl Fields {
             occurred_at: if self.contains(Fields::OCCURRED_AT) { view.occurred_at } else { None },
             is_sidechain: if self.contains(Fields::IS_SIDECHAIN) { view.is_sidechain } else { None },
             tool_input: pick(Fields::TOOL_INPUT, view.tool_input),
+            agent_id: pick(Fields::AGENT_ID, view.agent_id),
+            spawned_agent_id: pick(Fields::SPAWNED_AGENT_ID, view.spawned_agent_id),
             ..view
         }
     }
@@ -253,6 +268,8 @@ pub struct EventView<'t> {
     pub occurred_at: Option<i64>,
     pub is_sidechain: Option<bool>,
     pub tool_input: Option<&'t str>,
+    pub agent_id: Option<&'t str>,
+    pub spawned_agent_id: Option<&'t str>,
 }
 
 impl EventView<'_> {
@@ -575,6 +592,8 @@ mod tests {
             occurred_at: None,
             is_sidechain: None,
             tool_input: None,
+            agent_id: None,
+            spawned_agent_id: None,
         }
     }
 

@@ -103,6 +103,9 @@ pub struct Item<'a> {
     /// The raw JSON of `text`, decoded only where slash commands are looked for (user
     /// lines): assistant text is long and full of escapes, and never needed.
     pub text: Option<&'a str>,
+    /// The raw JSON of `content` (a tool result's output), searched only for the agent a
+    /// Task/Agent result names.
+    pub content: Option<&'a str>,
 }
 
 impl<'a> Item<'a> {
@@ -725,6 +728,7 @@ object_or_absent!(ItemVisitor, Item<'de>, |map| {
             "tool_use_id" => item.tool_use_id = str_value(&mut map)?,
             "is_error" => item.is_error = map.next_value::<LenientTrue>()?.0,
             "text" => item.text = Some(map.next_value::<&'de RawValue>()?.get()),
+            "content" => item.content = Some(map.next_value::<&'de RawValue>()?.get()),
             "input" => {
                 let raw = map.next_value::<&'de RawValue>()?.get();
                 item.input = raw.starts_with('{').then_some(raw);

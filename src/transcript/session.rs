@@ -81,6 +81,8 @@ struct Work {
     times: bool,
     /// Collect the ids of failed tool uses (the summary's errors, events' `is_error`).
     failures: bool,
+    /// Collect the agents that tool results name (events' `spawned_agent_id`).
+    spawned: bool,
     /// Keep each event's tool id: asked for, or needed at the end to resolve `is_error`.
     tool_ids: bool,
     /// Which names tool inputs are read for (a Skill's skill, a Task/Agent's subagent type).
@@ -119,7 +121,10 @@ impl Work {
         Work {
             times: needs.sums(Parts::TIMES) || needs.keeps(Fields::OCCURRED_AT) || needs.requests,
             failures: count.errors || needs.keeps(Fields::IS_ERROR),
-            tool_ids: needs.keeps(Fields::TOOL_ID) || needs.keeps(Fields::IS_ERROR),
+            spawned: needs.keeps(Fields::SPAWNED_AGENT_ID),
+            tool_ids: needs.keeps(Fields::TOOL_ID)
+                || needs.keeps(Fields::IS_ERROR)
+                || needs.keeps(Fields::SPAWNED_AGENT_ID),
             classify: Classify {
                 skill: count.skills || needs.keeps(Fields::SKILL_NAME),
                 subagent: needs.keeps(Fields::SUBAGENT_TYPE),
@@ -181,6 +186,9 @@ pub struct SessionScanner {
     /// end (or, for a later part of a split file, the previous part's last time).
     untimed_prefix: usize,
     failed_tools: HashSet<Box<str>>,
+    /// Tool use id -> the agent its result names (`toolUseResult.agentId`, else `agentId: <id>`
+    /// in the result's text); the first result of an id counts.
+    spawned: HashMap<Box<str>, Box<str>>,
     // Strings stored once and shared: consecutive lines mostly have the same cwd and model,
     // and a file uses a few tool names many times.
     last_cwd: Option<Text>,
@@ -217,6 +225,7 @@ impl SessionScanner {
             last_time: None,
             untimed_prefix: 0,
             failed_tools: HashSet::default(),
+            spawned: HashMap::default(),
             last_cwd: None,
             last_model: None,
             tool_names: Vec::new(),
@@ -271,6 +280,9 @@ impl SessionScanner {
         }
         if self.work.failures {
             self.collect_failures(rec);
+        }
+        if self.work.spawned {
+            self.collect_spawned(rec);
         }
 
         let kind = rec.kind.as_deref().unwrap_or("");
@@ -380,6 +392,22 @@ impl SessionScanner {
         }
     }
 
+    /// The agents that tool results name: the line's `toolUseResult.agentId` for its
+    /// `tool_result` items, else an `agentId: <id>` in an item's output.
+    fn collect_spawned(&mut self, rec: &Record<'_>) {
+        let Some(Content::Items(items)) = rec.message.as_ref().map(|m| &m.content) else { return };
+        for item in items.iter().filter(|i| i.kind.as_deref() == Some("tool_result")) {
+            let Some(id) = item.tool_use_id.as_deref().filter(|s| !s.is_empty()) else { continue };
+            if self.spawned.contains_key(id) {
+                continue;
+            }
+            let agent = rec.result_agent_id.as_deref().filter(|s| !s.is_empty()).or_else(|| item.content.and_then(agent_in_text));
+            if let Some(agent) = agent {
+                self.spawned.insert(id.into(), agent.into());
+            }
+        }
+    }
+
     fn count_assistant(&mut self, line_number: u64, rec: &Record<'_>) {
         let Some(msg) = rec.message.as_ref() else { return };
         if self.work.models {
@@ -466,6 +494,8 @@ impl SessionScanner {
                 occurred_at: fields.occurred_at,
                 is_sidechain: fields.is_sidechain,
                 tool_input: if keep_input { item.input.map(|s| texts.push(s)) } else { None },
+                agent_id: fields.agent_id,
+                spawned_agent_id: None,
             });
         }
     }
@@ -476,12 +506,14 @@ impl SessionScanner {
         let texts = &mut self.texts;
         let mut keep = |f, v: Option<&str>| if needs.keeps(f) { v.map(|s| texts.push(s)) } else { None };
         let uuid = keep(Fields::EVENT_UUID, rec.uuid.as_deref());
+        let agent_id = keep(Fields::AGENT_ID, rec.agent_id.as_deref());
         let parent = keep(Fields::PARENT_UUID, rec.parent_uuid.as_deref());
         let cwd = if needs.keeps(Fields::CWD) { self.cwd(rec) } else { None };
         let model =
             if needs.keeps(Fields::MODEL) { reuse_last(&mut self.texts, &mut self.last_model, model) } else { None };
         LineFields {
             uuid,
+            agent_id,
             parent,
             cwd,
             model,
@@ -530,6 +562,8 @@ impl SessionScanner {
                 occurred_at: fields.occurred_at,
                 is_sidechain: fields.is_sidechain,
                 tool_input: None,
+                agent_id: fields.agent_id,
+                spawned_agent_id: None,
             });
         }
     }
@@ -582,6 +616,9 @@ impl SessionScanner {
             self.session_id = next.session_id;
         }
         self.failed_tools.extend(next.failed_tools);
+        for (id, agent) in next.spawned {
+            self.spawned.entry(id).or_insert(agent);
+        }
         self.times.append(&mut next.times);
         self.user_messages += next.user_messages;
         self.assistant_messages += next.assistant_messages;
@@ -612,6 +649,12 @@ impl SessionScanner {
                 if let Some(id) = e.tool_id {
                     e.is_error = self.failed_tools.contains(self.texts.get(id));
                 }
+            }
+        }
+        if self.work.spawned && !self.spawned.is_empty() {
+            for e in self.events.iter_mut().filter(|e| e.event_type == EventType::Subagent) {
+                let agent = e.tool_id.and_then(|id| self.spawned.get(self.texts.get(id)));
+                e.spawned_agent_id = agent.map(|a| self.texts.push(a));
             }
         }
         if self.work.tool_ids && !self.needs.keeps(Fields::TOOL_ID) {
@@ -720,6 +763,17 @@ struct LineFields {
     model: Option<Text>,
     is_sidechain: Option<bool>,
     occurred_at: Option<i64>,
+    agent_id: Option<Text>,
+}
+
+/// The agent id after `agentId: ` in a tool result's raw JSON output (Claude Code ends a
+/// Task/Agent result's text with it): letters, digits, `_` and `-`.
+fn agent_in_text(raw: &str) -> Option<&str> {
+    const MARK: &str = "agentId: ";
+    let at = memchr::memmem::find(raw.as_bytes(), MARK.as_bytes())? + MARK.len();
+    let rest = &raw[at..];
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
 }
 
 /// Distinct tool names a scanner remembers; later ones are stored per event.
@@ -898,8 +952,10 @@ mod tests {
     /// for, over every hand-made fixture; the summary does not depend on it.
     #[test]
     fn fields_asked_for_are_exactly_those_kept() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test/data/events");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test/data");
+        let dir = root.join("events");
         let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.extend(std::fs::read_dir(root.join("agents")).unwrap().map(|e| e.unwrap().path()));
         files.retain(|p| p.extension().is_some_and(|x| x == "jsonl"));
         files.sort();
         assert!(files.len() > 20, "fixtures in {dir:?}");

@@ -162,6 +162,7 @@ fn item_field<'a>(c: &mut Cursor<'a>, key: &[u8], item: &mut Item<'a>) -> Option
         b"tool_use_id" => item.tool_use_id = c.str_value()?,
         b"is_error" => item.is_error = c.true_value()?,
         b"text" => item.text = Some(c.raw_value()?),
+        b"content" => item.content = Some(c.raw_value()?),
         b"input" => {
             let raw = c.raw_value()?;
             item.input = raw.starts_with('{').then_some(raw);

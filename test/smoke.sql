@@ -1,0 +1,23 @@
+-- One smoke query a line for every SQL object the extension registers (test/smoke.py runs it
+-- in each DuckDB of `make compat`; results in test/smoke.expected, rewritten by --update).
+-- A line ends in `-- covers: <names>`; a function or macro the extension registers that no
+-- line covers fails `make test`. Paths are relative to the repository root; ORDER BY ALL
+-- keeps every result deterministic.
+SELECT event_type, tool_name, skill_name, subagent_type, command_name, is_error, occurred_at::DATE AS day, count(*) AS events FROM read_claude_session('test/data/sample/*.jsonl') GROUP BY ALL ORDER BY ALL; -- covers: read_claude_session
+SELECT filename, session_id, started_at, ended_at, active_seconds, tool_calls, tool_errors, slash_commands, primary_model, input_tokens_dedup, output_tokens_dedup, lines, malformed_lines FROM session_summary('test/data/sample/*.jsonl') ORDER BY filename; -- covers: session_summary
+SELECT session_id, claude_active_seconds(occurred_at) AS active_seconds, claude_active_seconds(occurred_at, 60) AS active_60 FROM read_claude_session('test/data/sample/*.jsonl') GROUP BY ALL ORDER BY ALL; -- covers: claude_active_seconds
+WITH ev AS (SELECT * FROM read_claude_session('test/data/sample/*.jsonl')), sk(source, ref_id, skill_name) AS (VALUES ('curated', 'web-kit', 'webapp-testing')), ag(source, ref_id, agent_name) AS (VALUES ('flea', 'reviewers', 'code-reviewer')), cm(source, ref_id, command_name) AS (VALUES ('curated', 'review-kit', 'review')) SELECT source, ref_id, event_type, count(*) AS events FROM claude_usage.attribute_events('ev', skills := 'sk', agents := 'ag', commands := 'cm') GROUP BY ALL ORDER BY ALL; -- covers: claude_usage.attribute_events
+WITH ev AS (SELECT 'alice' AS username, *, CASE WHEN tool_name = 'Skill' THEN 'curated' ELSE 'builtin' END AS source FROM read_claude_session('test/data/sample/*.jsonl')) SELECT * FROM claude_usage.tool_daily('ev') ORDER BY ALL; -- covers: claude_usage.tool_daily
+WITH ev AS (SELECT CASE WHEN filename LIKE '%agent-%' THEN 'bob' ELSE 'alice' END AS username, *, CASE WHEN event_type = 'subagent' THEN 'flea' ELSE 'curated' END AS source, coalesce(skill_name, subagent_type, command_name) AS ref_id FROM read_claude_session('test/data/sample/*.jsonl')) SELECT * FROM claude_usage.plugin_daily('ev', since_day := DATE '2026-05-12') ORDER BY ALL; -- covers: claude_usage.plugin_daily
+SELECT project, agent_id IS NOT NULL AS subagent, model, priced_as, count(*) AS requests, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cache_creation_tokens) AS cache_writes, sum(cache_read_tokens) AS cache_reads, round(sum(cost_usd), 6) AS cost_usd FROM read_claude_usage('test/data/sample/*.jsonl') GROUP BY ALL ORDER BY ALL; -- covers: read_claude_usage
+SELECT count(*) AS models, count(long_context_threshold) AS with_threshold, min(input) FILTER (model = 'claude-opus-4-6') AS opus_46_input FROM claude_prices(); -- covers: claude_prices
+SET claude_usage_prices = 'test/data/usage/prices/override.csv'; SELECT model, input, output FROM claude_prices() WHERE model IN ('claude-opus-9', 'claude-sonnet-4-5') ORDER BY ALL; -- covers: claude_usage_prices
+SELECT b.block_start, b.first_activity, b.after_gap FROM (SELECT unnest(claude_block_starts(t, 1)) AS b FROM (SELECT TIMESTAMP '2026-03-01 10:10:00' + to_minutes(i * 50) AS t FROM range(4) r(i))) ORDER BY ALL; -- covers: claude_block_starts
+SET TimeZone = 'UTC'; SELECT * FROM claude_usage.daily('test/data/usage/reports/days/**/*.jsonl') ORDER BY ALL; -- covers: claude_usage.daily
+SET TimeZone = 'UTC'; SELECT * FROM claude_usage.weekly('test/data/usage/reports/week/**/*.jsonl') ORDER BY ALL; -- covers: claude_usage.weekly
+SET TimeZone = 'UTC'; SELECT * FROM claude_usage.monthly('test/data/usage/reports/month/**/*.jsonl') ORDER BY ALL; -- covers: claude_usage.monthly
+SELECT * FROM claude_usage.sessions('test/data/usage/reports/sessions/**/*.jsonl') ORDER BY ALL; -- covers: claude_usage.sessions
+SELECT * FROM claude_usage.blocks('test/data/usage/reports/blocks_exact/**/*.jsonl') ORDER BY ALL; -- covers: claude_usage.blocks
+SET TimeZone = 'UTC'; CREATE TABLE r AS SELECT * FROM read_claude_usage('test/data/usage/reports/days/**/*.jsonl'); SELECT * FROM claude_usage.usage_rollup('r', period := 'month') ORDER BY ALL; -- covers: claude_usage.usage_rollup
+CREATE TABLE r AS SELECT * FROM read_claude_usage('test/data/usage/reports/sessions/**/*.jsonl'); SELECT * FROM claude_usage.usage_sessions('r') ORDER BY ALL; -- covers: claude_usage.usage_sessions
+CREATE TABLE r AS SELECT * FROM read_claude_usage('test/data/usage/reports/blocks_gap/**/*.jsonl'); SELECT * FROM claude_usage.usage_blocks('r', hours := 1) ORDER BY ALL; -- covers: claude_usage.usage_blocks

@@ -348,6 +348,7 @@ def compare_daily(name: str, theirs: dict, ours: dict, special: list, rep: Repor
     diffs, good, total, left = [], 0, 0, defaultdict(int)
     for k in keys:
         if k[1] == "<synthetic>":
+            left["<synthetic>"] += 1
             continue
         if k in leave:
             left[leave[k]] += 1

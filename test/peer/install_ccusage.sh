@@ -39,4 +39,4 @@ if ! "$BIN" --version >/dev/null 2>&1; then
     exit 0
 fi
 touch "$STAMP"
-echo "install_ccusage: installed ccusage $("$BIN" --version 2>/dev/null | head -1) into $PREFIX"
+echo "install_ccusage: installed $("$BIN" --version 2>/dev/null | head -1) into $PREFIX"

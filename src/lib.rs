@@ -22,7 +22,7 @@ use ffi::sys;
 pub const MIN_DUCKDB_VERSION: &str = "v1.5.6";
 
 /// SQL run at LOAD: the in-memory `claude_usage` catalog and its macros.
-pub const MACROS_SQL: &str = include_str!("../sql/macros.sql");
+pub const MACROS_SQL: &str = concat!(include_str!("../sql/macros.sql"), "\n", include_str!("../sql/attribution.sql"));
 
 /// Entry point DuckDB calls on `LOAD` (the name follows the file name `claude_usage`).
 ///

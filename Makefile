@@ -70,6 +70,8 @@ sqltest: release venv hostile-data
 	CLAUDE_USAGE_HOSTILE_UNREADABLE=$$(test -e $(HOSTILE)/unfit/unreadable.jsonl && echo 1) \
 	CLAUDE_USAGE_HOSTILE_READ_ERROR=$$(test -e $(HOSTILE)/unfit/read_error.jsonl && echo 1) \
 		$(PY) test/sqllogictest.py --extension $(RELEASE_EXT) test/sql/*.test
+	@# read_claude_usage again with every file's packed requests in the scratch file (1 byte budget).
+	CLAUDE_USAGE_SPILL_BYTES=1 $(PY) test/sqllogictest.py --extension $(RELEASE_EXT) test/sql/read_claude_usage.test
 
 # The runner refuses what DuckDB's own sqllogictest runner would not run the same way: one case each.
 dialect: venv

@@ -12,3 +12,12 @@ WITH ev AS (SELECT CASE WHEN filename LIKE '%agent-%' THEN 'bob' ELSE 'alice' EN
 SELECT project, agent_id IS NOT NULL AS subagent, model, priced_as, count(*) AS requests, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cache_creation_tokens) AS cache_writes, sum(cache_read_tokens) AS cache_reads, round(sum(cost_usd), 6) AS cost_usd FROM read_claude_usage('test/data/sample/*.jsonl') GROUP BY ALL ORDER BY ALL; -- covers: read_claude_usage
 SELECT count(*) AS models, count(long_context_threshold) AS with_threshold, min(input) FILTER (model = 'claude-opus-4-6') AS opus_46_input FROM claude_prices(); -- covers: claude_prices
 SET claude_usage_prices = 'test/data/usage/prices/override.csv'; SELECT model, input, output FROM claude_prices() WHERE model IN ('claude-opus-9', 'claude-sonnet-4-5') ORDER BY ALL; -- covers: claude_usage_prices
+SELECT b.block_start, b.first_activity, b.after_gap FROM (SELECT unnest(claude_block_starts(t, 1)) AS b FROM (SELECT TIMESTAMP '2026-03-01 10:10:00' + to_minutes(i * 50) AS t FROM range(4) r(i))) ORDER BY ALL; -- covers: claude_block_starts
+SET TimeZone = 'UTC'; SELECT * FROM claude_usage.daily('test/data/usage/reports/days/**/*.jsonl') ORDER BY ALL; -- covers: claude_usage.daily
+SET TimeZone = 'UTC'; SELECT * FROM claude_usage.weekly('test/data/usage/reports/week/**/*.jsonl') ORDER BY ALL; -- covers: claude_usage.weekly
+SET TimeZone = 'UTC'; SELECT * FROM claude_usage.monthly('test/data/usage/reports/month/**/*.jsonl') ORDER BY ALL; -- covers: claude_usage.monthly
+SELECT * FROM claude_usage.sessions('test/data/usage/reports/sessions/**/*.jsonl') ORDER BY ALL; -- covers: claude_usage.sessions
+SELECT * FROM claude_usage.blocks('test/data/usage/reports/blocks_exact/**/*.jsonl') ORDER BY ALL; -- covers: claude_usage.blocks
+SET TimeZone = 'UTC'; CREATE TABLE r AS SELECT * FROM read_claude_usage('test/data/usage/reports/days/**/*.jsonl'); SELECT * FROM claude_usage.usage_rollup('r', period := 'month') ORDER BY ALL; -- covers: claude_usage.usage_rollup
+CREATE TABLE r AS SELECT * FROM read_claude_usage('test/data/usage/reports/sessions/**/*.jsonl'); SELECT * FROM claude_usage.usage_sessions('r') ORDER BY ALL; -- covers: claude_usage.usage_sessions
+CREATE TABLE r AS SELECT * FROM read_claude_usage('test/data/usage/reports/blocks_gap/**/*.jsonl'); SELECT * FROM claude_usage.usage_blocks('r', hours := 1) ORDER BY ALL; -- covers: claude_usage.usage_blocks

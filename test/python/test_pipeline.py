@@ -40,7 +40,8 @@ TABLES = [
     "usage_events", "usage_session_summary", "usage_tool_daily", "usage_plugin_daily",
     "usage_ingested_files",
 ]
-MACROS = ("attribute_events", "tool_daily", "plugin_daily")
+MACROS = ("attribute_events", "tool_daily", "plugin_daily",
+          "usage_rollup", "usage_sessions", "usage_blocks", "daily", "weekly", "monthly", "sessions", "blocks")
 
 A1 = "alice/webapp/sess-a1.jsonl"
 A2 = "alice/infra/sess-a2.jsonl"
@@ -632,8 +633,9 @@ def test_file_database(c: Checks, ext: str, tmp: str):
     c.eq("LOAD: no function stored in the file database",
          fetch(con, "SELECT count(*) FROM duckdb_functions() WHERE database_name = 'usage'"), [(0,)])
     c.eq("LOAD: our macros in claude_usage",
-         fetch(con, "SELECT function_name FROM duckdb_functions() WHERE database_name = 'claude_usage'"),
-         [(m,) for m in MACROS])
+         fetch(con, "SELECT function_name FROM duckdb_functions() WHERE database_name = 'claude_usage' "
+                    "ORDER BY function_name"),
+         [(m,) for m in sorted(MACROS)])
     setup_schema(con)
     ingest(con, root + "/**/*.jsonl")
     c.eq("after ingest: no function stored in the file database",

@@ -162,7 +162,10 @@ unsafe extern "C" fn update(
                 if state.hours.is_none() && !hours.is_null() && valid(hours_valid, row) {
                     let h = *hours.add(row);
                     if block_length(h).is_none() {
-                        set_error(info, &format!("hours must be a positive number of hours (at least a millisecond), got {h}"));
+                        set_error(
+                            info,
+                            &format!("hours must be a positive number of hours (at least a millisecond), got {h}"),
+                        );
                         return;
                     }
                     state.hours = Some(h);

@@ -144,10 +144,7 @@ mod tests {
 
     #[test]
     fn one_block_within_hours() {
-        assert_eq!(
-            starts(vec![at(10, 5), at(11, 0), at(14, 59)], five()),
-            vec![(at(10, 0), at(10, 5), false)]
-        );
+        assert_eq!(starts(vec![at(10, 5), at(11, 0), at(14, 59)], five()), vec![(at(10, 0), at(10, 5), false)]);
     }
 
     #[test]
@@ -235,10 +232,7 @@ mod tests {
     fn extreme_instants() {
         assert_eq!(
             starts(vec![i64::MIN + 1, i64::MAX], five()),
-            vec![
-                (i64::MIN, i64::MIN + 1, false),
-                (floor_to_hour(i64::MAX), i64::MAX, true)
-            ]
+            vec![(i64::MIN, i64::MIN + 1, false), (floor_to_hour(i64::MAX), i64::MAX, true)]
         );
     }
 }

@@ -155,6 +155,17 @@ fn key_of<'a>(texts: &'a Texts, r: &Request) -> Option<(&'a str, Option<&'a str>
     Some((texts.opt(r.message_id)?, texts.opt(r.request_id)))
 }
 
+/// Where a line goes in a [`RequestSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// A row of its own (no key, or every line kept apart).
+    Alone,
+    /// A new keyed row (the key's hash).
+    New(u64),
+    /// The row of the same request, at this index.
+    Existing(usize),
+}
+
 /// One file's requests, with the strings they point into.
 #[derive(Debug, Default)]
 pub struct RequestSet {
@@ -170,26 +181,39 @@ impl RequestSet {
         RequestSet { every_line, ..RequestSet::default() }
     }
 
-    /// Adds a line's request, whose strings are already in `texts`: merged into the row of the
-    /// same request when lines are merged (the row becomes this line if it beats it).
-    pub fn add(&mut self, texts: &Texts, mut r: Request) {
-        let Some((id, req)) = key_of(texts, &r).filter(|_| !self.every_line) else {
-            self.rows.push(r);
-            return;
-        };
+    /// Where a line of request `key` (`None`: no message id) goes: a row of its own, a new
+    /// keyed row, or the row of the same request already there. Looked up before the line's
+    /// strings are stored, so that a line that is not kept stores nothing.
+    pub fn slot(&self, texts: &Texts, key: Option<(&str, Option<&str>)>) -> Slot {
+        let Some((id, req)) = key.filter(|_| !self.every_line) else { return Slot::Alone };
         let hash = key_hash(id, req);
-        let rows = &mut self.rows;
-        match self.index.find(hash, |&i| key_of(texts, &rows[i as usize]) == Some((id, req))) {
-            Some(&i) => {
-                let kept = &mut rows[i as usize];
-                r.lines = r.lines.saturating_add(kept.lines);
-                if r.beats(kept) {
-                    *kept = r;
-                } else {
-                    kept.lines = r.lines;
-                }
+        match self.index.find(hash, |&i| key_of(texts, &self.rows[i as usize]) == Some((id, req))) {
+            Some(&i) => Slot::Existing(i as usize),
+            None => Slot::New(hash),
+        }
+    }
+
+    /// The rank of the row in `Slot::Existing(i)`.
+    pub fn rank_of(&self, i: usize) -> Rank {
+        self.rows[i].rank()
+    }
+
+    /// Counts one more line of the request in row `i`, which stays as it is.
+    pub fn count_line(&mut self, i: usize) {
+        self.rows[i].lines = self.rows[i].lines.saturating_add(1);
+    }
+
+    /// Puts a line's request, whose strings are in `texts`, where [`RequestSet::slot`] said:
+    /// an existing row becomes this line (its line count carried over).
+    pub fn fill(&mut self, texts: &Texts, slot: Slot, mut r: Request) {
+        match slot {
+            Slot::Alone => self.rows.push(r),
+            Slot::Existing(i) => {
+                r.lines = r.lines.saturating_add(self.rows[i].lines);
+                self.rows[i] = r;
             }
-            None => {
+            Slot::New(hash) => {
+                let rows = &mut self.rows;
                 let i = rows.len() as u32;
                 rows.push(r);
                 self.index.insert_unique(hash, i, |&j| {
@@ -197,6 +221,17 @@ impl RequestSet {
                     key_hash(texts.opt(row.message_id).unwrap_or(""), texts.opt(row.request_id))
                 });
             }
+        }
+    }
+
+    /// Adds a line's request, whose strings are already in `texts`: merged into the row of the
+    /// same request when lines are merged (the row becomes this line if it beats it).
+    pub fn add(&mut self, texts: &Texts, r: Request) {
+        match self.slot(texts, key_of(texts, &r)) {
+            Slot::Existing(i) if !r.beats(&self.rows[i]) => {
+                self.rows[i].lines = self.rows[i].lines.saturating_add(r.lines);
+            }
+            slot => self.fill(texts, slot, r),
         }
     }
 
@@ -350,6 +385,7 @@ impl Packed {
     pub fn pack(set: &RequestSet, texts: &Texts) -> Packed {
         let mut p = Packed { rows: set.rows.len(), ..Packed::default() };
         let mut by_text: HashMap<&str, u64> = HashMap::default();
+        let mut last: [(Option<Text>, u64); DICT_FIELDS] = [(None, 0); DICT_FIELDS];
         for r in &set.rows {
             put(&mut p.bytes, r.line_number);
             match r.occurred_at {
@@ -359,13 +395,20 @@ impl Packed {
                 }
                 None => p.bytes.push(0),
             }
-            for t in [r.agent_id, r.model, r.speed, r.service_tier, r.cwd, r.git_branch, r.version] {
+            let fields = [r.agent_id, r.model, r.speed, r.service_tier, r.cwd, r.git_branch, r.version];
+            for (t, last) in fields.into_iter().zip(&mut last) {
                 let code = match t {
                     None => 0,
-                    Some(t) => *by_text.entry(texts.get(t)).or_insert_with_key(|s| {
-                        p.dict.push((*s).to_owned());
-                        p.dict.len() as u64
-                    }),
+                    // Rows mostly share the stored string of the row before (see `reuse_last`).
+                    Some(t) if last.0 == Some(t) => last.1,
+                    Some(t) => {
+                        let code = *by_text.entry(texts.get(t)).or_insert_with_key(|s| {
+                            p.dict.push((*s).to_owned());
+                            p.dict.len() as u64
+                        });
+                        *last = (Some(t), code);
+                        code
+                    }
                 };
                 put(&mut p.bytes, code);
             }
@@ -398,6 +441,32 @@ impl Packed {
     /// The rows of packed `bytes` with their dictionary, in order.
     pub fn rows<'a>(dict: &'a [String], bytes: &'a [u8]) -> Rows<'a> {
         Rows { dict, bytes }
+    }
+}
+
+/// A file's packed requests and, per row, what the keep rule across files reads (its key's
+/// hash, rank and line count; dropped once applied).
+#[derive(Debug, Default, Clone)]
+pub struct PackedFile {
+    pub packed: Packed,
+    pub verdict_input: Vec<(Option<u128>, Rank, i64)>,
+}
+
+impl PackedFile {
+    pub fn pack(set: &RequestSet, texts: &Texts) -> PackedFile {
+        let verdict_input = set
+            .rows
+            .iter()
+            .map(|r| {
+                let key = texts.opt(r.message_id).map(|id| request_key(id, texts.opt(r.request_id)));
+                (key, r.rank(), r.lines)
+            })
+            .collect();
+        PackedFile { packed: Packed::pack(set, texts), verdict_input }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packed.rows == 0
     }
 }
 
@@ -714,13 +783,22 @@ mod tests {
         let rows: Vec<_> = Packed::rows(&p.dict, &p.bytes).collect();
         assert_eq!(rows.len(), 2);
         let r = &rows[0];
-        assert_eq!((r.line_number, r.occurred_at, r.message_id, r.request_id), (7, Some(-1), Some("msg_1"), Some("req_1")));
-        assert_eq!((r.model, r.cwd, r.speed, r.agent_id, r.is_sidechain, r.lines), (Some("claude-opus-4-6"), Some("/w"), Some("fast"), None, Some(true), 4));
+        assert_eq!(
+            (r.line_number, r.occurred_at, r.message_id, r.request_id),
+            (7, Some(-1), Some("msg_1"), Some("req_1"))
+        );
+        assert_eq!(
+            (r.model, r.cwd, r.speed, r.agent_id, r.is_sidechain, r.lines),
+            (Some("claude-opus-4-6"), Some("/w"), Some("fast"), None, Some(true), 4)
+        );
         assert_eq!(r.counts, a.counts);
         assert_eq!(r.key(), Some(request_key("msg_1", Some("req_1"))));
         assert_eq!(r.rank(), a.rank());
         let r = &rows[1];
-        assert_eq!((r.line_number, r.occurred_at, r.message_id, r.model, r.is_sidechain, r.key()), (9, None, None, Some("claude-opus-4-6"), Some(false), None));
+        assert_eq!(
+            (r.line_number, r.occurred_at, r.message_id, r.model, r.is_sidechain, r.key()),
+            (9, None, None, Some("claude-opus-4-6"), Some(false), None)
+        );
     }
 
     #[test]
@@ -733,7 +811,8 @@ mod tests {
         };
         let c = Counts::of(&u);
         assert_eq!((c.cache_creation_5m(), c.cache_creation_1h, c.total()), (4, 6, 11));
-        let odd = Counts::of(&Usage { cache_creation_input_tokens: Some(3), cache_creation_1h: Some(9), ..Usage::default() });
+        let odd =
+            Counts::of(&Usage { cache_creation_input_tokens: Some(3), cache_creation_1h: Some(9), ..Usage::default() });
         assert_eq!((odd.cache_creation_5m(), odd.cache_creation_1h), (0, 3));
         let none = Counts::of(&Usage { cache_creation_1h: Some(9), ..Usage::default() });
         assert_eq!((none.cache_creation_5m(), none.cache_creation_1h), (0, 0));

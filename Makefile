@@ -4,6 +4,7 @@
 #   make test     cargo test, hostile files, the sqllogictest suite and the Python tests in pinned stock DuckDBs
 #   make release  build/release/claude_usage.duckdb_extension   (make debug: build/debug/)
 #   make conformance   compare with the reference oracle (needs ../shared)
+#   make peer     compare daily/blocks with ccusage 20.0.24 from npm (skipped without npm)
 #   make bench / make fuzz / make test-large   slower targets, not part of make test
 
 SHELL := /bin/bash
@@ -16,12 +17,13 @@ DUCKDB := $(VENV)/bin/duckdb
 RELEASE_EXT := build/release/$(EXT_NAME).duckdb_extension
 DEBUG_EXT := build/debug/$(EXT_NAME).duckdb_extension
 SHARED ?= ../shared
+NPM ?= npm
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 4096
 HOSTILE := build/hostile
 HOSTILE_LARGE := build/hostile-large
 
-.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline split threads run conformance e2e bench bench-quick fuzz test-large clean venv
+.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline split threads run conformance e2e peer bench bench-quick fuzz test-large clean venv
 
 all: release
 
@@ -100,6 +102,16 @@ run: release venv
 
 conformance: release venv
 	$(PY) test/conformance.py --extension $(RELEASE_EXT) --shared $(SHARED)
+
+# claude_usage.daily/blocks against ccusage 20.0.24 (npm, installed into build/peer/) on generated
+# trees and $(SHARED)/fixtures/public; see test/peer/compare_ccusage.py. Without npm: skipped.
+peer: release venv
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+		bash test/peer/install_ccusage.sh && \
+		$(PY) test/peer/compare_ccusage.py --extension $(RELEASE_EXT) --shared $(SHARED); \
+	else \
+		echo "peer: skipped (npm not found)"; \
+	fi
 
 # schema.sql + ingest.sql over the reference's fixtures vs the oracle and rebuild_rollups.
 e2e: release venv

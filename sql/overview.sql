@@ -14,7 +14,7 @@ calendar AS (
 SELECT strftime(day, '%a %Y-%m-%d') AS day, coalesce(requests, 0)::BIGINT AS requests,
        coalesce(usd, 0)::DECIMAL(12, 2) AS usd,
        bar(coalesce(usd, 0), 0, greatest(max(usd) OVER (), 0.01), 40) AS chart,
-       CASE WHEN unpriced_tokens > 0 THEN '+ unpriced' END AS note
+       CASE WHEN unpriced_tokens > 0 THEN '+ unpriced' ELSE '' END AS note
 FROM calendar LEFT JOIN days USING (day) ORDER BY calendar.day;
 
 -- name: Cost by project (top 10)

@@ -2,6 +2,7 @@
 """Print an overview of Claude Code sessions with the freshly built extension.
 
     overview.py --extension build/release/claude_usage.duckdb_extension [PATTERN]
+    overview.py --set-variable [PATTERN]    # prints the SET VARIABLE statement (for make run's shell)
 
 PATTERN defaults to the user's sessions ($CLAUDE_CONFIG_DIR/projects or
 ~/.claude/projects, **/*.jsonl) when any exist, else the sample sessions in test/data/sample
@@ -60,19 +61,27 @@ def table(columns: list[str], rows: list[tuple]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--extension", required=True)
+    ap.add_argument("--extension")
+    ap.add_argument("--set-variable", action="store_true", help="print the SET VARIABLE sessions statement and exit")
     ap.add_argument("--sql", default=os.path.join(REPO, "sql", "overview.sql"))
     ap.add_argument("pattern", nargs="?")
     args = ap.parse_args()
     pattern, what = (args.pattern, args.pattern) if args.pattern else default_pattern()
+    if args.set_variable:
+        quote = lambda p: "'" + p.replace("'", "''") + "'"
+        value = quote(pattern) if isinstance(pattern, str) else "[" + ", ".join(map(quote, pattern)) + "]"
+        print(f"SET VARIABLE sessions = {value};")
+        return 0
+    if not args.extension:
+        ap.error("--extension is required")
 
     con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
     con.execute(f"LOAD '{os.path.abspath(args.extension)}'")
     con.execute("SET VARIABLE sessions = ?", [pattern])
     shown = pattern if isinstance(pattern, str) else "\n  ".join(os.path.relpath(p) for p in pattern)
     print(f"claude_usage overview of {what}\n  {shown}\n"
-          f"Each figure is a query in sql/overview.sql; paste it into the shell after\n"
-          f"  SET VARIABLE sessions = '~/.claude/projects/**/*.jsonl';\n")
+          f"Each figure is a query in sql/overview.sql: paste it into the shell (make run's shell has\n"
+          f"the variable set to these files; elsewhere SET VARIABLE sessions = '<glob>' first).\n")
     for title, query in figures(args.sql):
         print(f"== {title}")
         rel = con.sql(query)

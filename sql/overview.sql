@@ -12,7 +12,7 @@ WITH days AS (
 calendar AS (
     SELECT unnest(generate_series(max(day) - 29, max(day), INTERVAL 1 DAY))::DATE AS day FROM days)
 SELECT strftime(day, '%a %Y-%m-%d') AS day, coalesce(requests, 0)::BIGINT AS requests,
-       coalesce(usd, 0)::DECIMAL(12, 2) AS usd,
+       coalesce(usd, 0)::DECIMAL(9, 2) AS usd,
        bar(coalesce(usd, 0), 0, greatest(max(usd) OVER (), 0.01), 40) AS chart,
        CASE WHEN unpriced_tokens > 0 THEN '+ unpriced' ELSE '' END AS note
 FROM calendar LEFT JOIN days USING (day) ORDER BY calendar.day;

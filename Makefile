@@ -97,7 +97,7 @@ pipeline: release venv
 run: release venv
 	@$(PY) scripts/overview.py --extension $(RELEASE_EXT)
 	@if [ -t 0 ] && [ -t 1 ]; then \
-		exec $(DUCKDB) -unsigned -cmd "LOAD '$(abspath $(RELEASE_EXT))'"; \
+		exec $(DUCKDB) -unsigned -cmd "LOAD '$(abspath $(RELEASE_EXT))'" -cmd "$$($(PY) scripts/overview.py --set-variable)"; \
 	fi
 
 conformance: release venv

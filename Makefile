@@ -4,6 +4,7 @@
 #   make test     cargo test, hostile files, the sqllogictest suite and the Python tests in pinned stock DuckDBs
 #   make release  build/release/claude_usage.duckdb_extension   (make debug: build/debug/)
 #   make conformance   compare with the reference oracle (needs ../shared)
+#   make peer     compare daily/blocks with ccusage 20.0.24 from npm (skipped without npm)
 #   make bench / make fuzz / make test-large   slower targets, not part of make test
 
 SHELL := /bin/bash
@@ -16,12 +17,13 @@ DUCKDB := $(VENV)/bin/duckdb
 RELEASE_EXT := build/release/$(EXT_NAME).duckdb_extension
 DEBUG_EXT := build/debug/$(EXT_NAME).duckdb_extension
 SHARED ?= ../shared
+NPM ?= npm
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 4096
 HOSTILE := build/hostile
 HOSTILE_LARGE := build/hostile-large
 
-.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline server split threads run conformance e2e bench bench-quick fuzz test-large clean venv
+.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline server split threads run conformance e2e peer bench bench-quick fuzz test-large clean venv
 
 all: release
 
@@ -70,6 +72,8 @@ sqltest: release venv hostile-data
 	CLAUDE_USAGE_HOSTILE_UNREADABLE=$$(test -e $(HOSTILE)/unfit/unreadable.jsonl && echo 1) \
 	CLAUDE_USAGE_HOSTILE_READ_ERROR=$$(test -e $(HOSTILE)/unfit/read_error.jsonl && echo 1) \
 		$(PY) test/sqllogictest.py --extension $(RELEASE_EXT) test/sql/*.test
+	@# read_claude_usage again with every file's packed requests in the scratch file (1 byte budget).
+	CLAUDE_USAGE_SPILL_BYTES=1 $(PY) test/sqllogictest.py --extension $(RELEASE_EXT) test/sql/read_claude_usage.test
 
 # The runner refuses what DuckDB's own sqllogictest runner would not run the same way: one case each.
 dialect: venv
@@ -100,11 +104,21 @@ server: release venv
 run: release venv
 	@$(PY) scripts/overview.py --extension $(RELEASE_EXT)
 	@if [ -t 0 ] && [ -t 1 ]; then \
-		exec $(DUCKDB) -unsigned -cmd "LOAD '$(abspath $(RELEASE_EXT))'"; \
+		exec $(DUCKDB) -unsigned -cmd "LOAD '$(abspath $(RELEASE_EXT))'" -cmd "$$($(PY) scripts/overview.py --set-variable)"; \
 	fi
 
 conformance: release venv
 	$(PY) test/conformance.py --extension $(RELEASE_EXT) --shared $(SHARED)
+
+# claude_usage.daily/blocks against ccusage 20.0.24 (npm, installed into build/peer/) on generated
+# trees and $(SHARED)/fixtures/public; see test/peer/compare_ccusage.py. Without npm: skipped.
+peer: release venv
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+		bash test/peer/install_ccusage.sh && \
+		$(PY) test/peer/compare_ccusage.py --extension $(RELEASE_EXT) --shared $(SHARED); \
+	else \
+		echo "peer: skipped (npm not found)"; \
+	fi
 
 # schema.sql + ingest.sql over the reference's fixtures vs the oracle and rebuild_rollups.
 e2e: release venv

@@ -161,9 +161,19 @@ EVENT_COLUMNS = ["filename", "session_id", "id", "event_uuid", "parent_uuid", "t
                  "line_number", "is_sidechain", "tool_input"]
 
 
+USAGE_COLUMNS = ["filename", "session_id", "agent_id", "project", "cwd", "git_branch", "version", "message_id",
+                 "request_id", "occurred_at", "line_number", "model", "speed", "service_tier", "is_sidechain",
+                 "input_tokens", "output_tokens", "cache_creation_tokens", "cache_creation_5m_tokens",
+                 "cache_creation_1h_tokens", "cache_read_tokens", "web_search_requests", "web_fetch_requests",
+                 "duplicate_lines", "kept", "cost_usd", "priced_as", "long_context"]
+
+
 def ext_queries(src: str) -> dict[str, str]:
     every = ", ".join(f"count({c})" for c in EVENT_COLUMNS)
+    every_usage = ", ".join(f"count({c})" for c in USAGE_COLUMNS)
     return {
+        "usage": f"SELECT count(*), {every_usage} FROM (SELECT * FROM read_claude_usage({src}))",
+        "daily": f"SELECT * FROM claude_usage.daily({src})",
         "agg": f"SELECT count(*), count(DISTINCT tool_name), sum(is_error::INT) FROM read_claude_session({src})",
         "star": f"SELECT count(*), {every} FROM (SELECT * FROM read_claude_session({src}))",
         "summary": f"SELECT * FROM session_summary({src})",
@@ -438,7 +448,7 @@ def main() -> None:
     for t in (1, 2):
         cells.append(("parse every line", "floor (serde_json)", t, Cell([FLOOR_BIN, "--threads", str(t), corpus]), nbytes))
     q = ext_queries(sql_list(glob1))
-    for name in ("agg", "star", "summary", "project", "limit"):
+    for name in ("agg", "star", "summary", "project", "limit", "usage", "daily"):
         for t in (1, 2):
             cells.append((name, "claude_usage", t, duck_cell(q[name], t), nbytes))
     # DuckDB 2.0 keeps insertion order by default; a C-API table function cannot report batch
@@ -470,7 +480,8 @@ def main() -> None:
     print("memory, 4x corpus (4 symlinked copies) ...", flush=True)
     x4_dirs = [os.path.join(x4, f"c{i}") for i in range(4)]
     results["memory"] = measure(
-        [(name + " (4x)", "claude_usage", 2, duck_cell(q4[name], 2), 4 * nbytes) for name in ("agg", "star", "summary")]
+        [(name + " (4x)", "claude_usage", 2, duck_cell(q4[name], 2), 4 * nbytes)
+         for name in ("agg", "star", "summary", "usage")]
         + [("parse every line (4x)", "floor (serde_json)", 2, Cell([FLOOR_BIN, "--threads", "2"] + x4_dirs), 4 * nbytes)])
     base = R.best([PY, os.path.join(HERE, "child_duckdb.py"), "--threads", "2", "--ext", ext, "--sql", "SELECT 42"],
                   stdout_json=True, reps=1)
@@ -586,6 +597,8 @@ def write_markdown(path: str, res: dict, shape: str, a) -> None:
         "project": "`SELECT count(tool_name)` (projection)",
         "limit": "`SELECT tool_name ... LIMIT 10`",
         "events+summary": "events + summary of every file",
+        "usage": "`SELECT * FROM read_claude_usage` (requests)",
+        "daily": "`SELECT * FROM claude_usage.daily`",
     }
     main_rows = [r for r in rows if "(4x)" not in r["query"] and "(huge)" not in r["query"]]
     for r in main_rows:
@@ -722,6 +735,28 @@ def write_markdown(path: str, res: dict, shape: str, a) -> None:
             lines.append(f"| (peak RSS, one {h['bytes'] / 1e9:.1f} GB file vs the same bytes in {4 * c['files']} files: "
                          f"{labels[q]}; a file's events wait for its end, where `is_error` is known) | "
                          f"{fmt_mib(h['rss'])} vs {fmt_mib(m4['rss'])} ({growth:.2f}x) | |")
+    # Usage and cost (read_claude_usage and the reports)
+    for t in (1, 2):
+        u, s_ = find("usage", "claude_usage", t), find("summary", "claude_usage", t)
+        if u and s_:
+            ratio = s_["seconds"] / u["seconds"]
+            lines.append(f"| {labels['usage']} >= 0.9x the throughput of `session_summary`, {t} thread(s) | "
+                         f"{ratio:.2f}x ({u['seconds']:.3f} s vs {s_['seconds']:.3f} s{median_ratio(s_, u)}) | "
+                         f"{verdict(ratio >= 0.9)} |")
+        d = find("daily", "claude_usage", t)
+        if d and u:
+            ratio = d["seconds"] / u["seconds"]
+            lines.append(f"| `claude_usage.daily` within 1.2x the time of the bare scan ({labels['usage']}), {t} "
+                         f"thread(s) | {ratio:.2f}x ({d['seconds']:.3f} s vs {u['seconds']:.3f} s"
+                         f"{median_ratio(d, u)}) | {verdict(ratio <= 1.2)} |")
+    u4 = next((r for r in mem if r["query"] == "usage (4x)"), None)
+    s4 = next((r for r in mem if r["query"] == "summary (4x)"), None)
+    u1, s1 = find("usage", "claude_usage", 2), find("summary", "claude_usage", 2)
+    for label, u, s_ in (("1x", u1, s1), ("4x", u4, s4)):
+        if u and s_:
+            ratio = u["rss"] / s_["rss"]
+            lines.append(f"| peak RSS of {labels['usage']} (global de-duplication) <= 1.5x `session_summary`'s, {label}, "
+                         f"2 threads | {fmt_mib(u['rss'])} vs {fmt_mib(s_['rss'])} ({ratio:.2f}x) | {verdict(ratio <= 1.5)} |")
     lim = [find("limit", "claude_usage", t) for t in (1, 2)]
     agg1 = find("agg", "claude_usage", 1)
     for t, r in zip((1, 2), lim):

@@ -21,8 +21,19 @@ use ffi::sys;
 /// stable from v1.5.6, and both pinned DuckDBs (CLI 1.5.6, Python 2.0.0) accept it.
 pub const MIN_DUCKDB_VERSION: &str = "v1.5.6";
 
-/// SQL run at LOAD: the in-memory `claude_usage` catalog and its macros.
-pub const MACROS_SQL: &str = include_str!("../sql/macros.sql");
+/// SQL run at LOAD: the in-memory `claude_usage` catalog and its macros (`sql/macros.sql`), then
+/// the usage reports over a table (`sql/reports.sql`) and over files (`sql/reports_paths.sql`,
+/// after the functions are registered: CREATE MACRO binds `read_claude_usage`), then the usage
+/// attribution to subagents and plugins (`sql/attribution.sql`).
+pub const MACROS_SQL: &str = concat!(
+    include_str!("../sql/macros.sql"),
+    "\n",
+    include_str!("../sql/reports.sql"),
+    "\n",
+    include_str!("../sql/reports_paths.sql"),
+    "\n",
+    include_str!("../sql/attribution.sql")
+);
 
 /// Entry point DuckDB calls on `LOAD` (the name follows the file name `claude_usage`).
 ///

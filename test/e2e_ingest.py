@@ -71,8 +71,6 @@ def layout(upstream: str, root: str) -> dict[str, str]:
 def extension_side(ext: str, root: str):
     con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
     con.execute(f"LOAD '{ext}'")
-    # claude_usage.attribute_usage until branch attrib is merged (a no-op once the extension has it)
-    con.execute(open(os.path.join(REPO, "test", "data", "server", "attribute_usage_standin.sql"), encoding="utf-8").read())
     con.execute(open(SCHEMA_SQL, encoding="utf-8").read())
     con.execute(ATTRIBUTION_SQL)
     con.execute("SET VARIABLE claude_sessions = ?", [root + "/**/*.jsonl"])

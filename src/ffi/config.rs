@@ -7,7 +7,11 @@ use super::{c_string, sys, LogicalType};
 ///
 /// # Safety
 /// `con` must be a live connection.
-pub unsafe fn register_varchar_setting(con: sys::duckdb_connection, name: &str, description: &str) -> Result<(), String> {
+pub unsafe fn register_varchar_setting(
+    con: sys::duckdb_connection,
+    name: &str,
+    description: &str,
+) -> Result<(), String> {
     let cname = c_string(name);
     let cdesc = c_string(description);
     let empty = c_string("");

@@ -4,6 +4,7 @@
 //! rules, file queue and file reader; they differ only in what they keep and emit.
 
 pub mod claude_active_seconds;
+pub mod claude_block_starts;
 pub mod claude_prices;
 pub mod read_claude_session;
 pub mod read_claude_usage;
@@ -31,6 +32,7 @@ pub unsafe fn register_all(con: sys::duckdb_connection) -> Result<(), String> {
         register::<read_claude_usage::ReadClaudeUsage>(con, &scan::signature(&[Named::Dedup, Named::Prices]))?;
         register::<claude_prices::ClaudePrices>(con, &claude_prices::signature())?;
         claude_active_seconds::register(con)?;
+        claude_block_starts::register(con)?;
     }
     Ok(())
 }

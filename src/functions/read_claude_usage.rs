@@ -2,20 +2,27 @@
 //! one row per API request, de-duplicated across all files of the query and priced.
 //!
 //! Every file is read (in parallel, by the shared scanner) before the first row comes out: a
-//! later file may hold the line of a request that is kept over an earlier file's. The files'
-//! requests, already merged within each file, are collected; the thread that brings the last
-//! file applies the keep rule across files in sorted path order ([`Dedup`]), and the rows are
-//! then written by whichever threads still ask, chunk by chunk.
+//! later file may hold the line of a request that is kept over an earlier file's. Each file's
+//! requests, already merged within the file, are packed into bytes ([`Packed`], about 90 a
+//! request) and kept in memory up to a budget, past it in an unnamed scratch file, so memory
+//! stays flat however many files a query reads. The keep rule across files ([`Dedup`]: 4 bytes
+//! a row, about 40 a request) is applied in sorted path order while files come in, as far as
+//! every earlier file is in; the thread that finds the scan done finishes it, and the rows are
+//! then written file by file by every thread still asking, in parallel.
 
+use std::cell::OnceCell;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use crate::ffi::chunk::OutputChunk;
+use crate::ffi::panic_message;
 use crate::ffi::table::{BindInfo, InitInfo, TableFunction};
 use crate::ffi::ColumnType::{self, Bigint, Boolean, Double, Timestamp, Varchar};
-use crate::transcript::event::Texts;
-use crate::transcript::prices::{Price, PriceTable};
-use crate::transcript::usage::{file_agent_id, project_of, Dedup, RequestSet};
+use crate::transcript::prices::Price;
+use crate::transcript::usage::{file_agent_id, project_of, Dedup, Packed, PackedFile, Rank, RequestRow, Standing};
 use crate::transcript::Needs;
 
 use super::scan::{ScanBind, ScanGlobal, ThreadReader};
@@ -55,43 +62,134 @@ pub const COLUMNS: [(&str, ColumnType, bool); 28] = [
     ("long_context", Boolean, true),
 ];
 
-/// One file's requests, as collected.
+/// Packed requests kept in memory, in bytes, before later files go to a scratch file
+/// (`CLAUDE_USAGE_SPILL_BYTES` overrides it; tests use a tiny budget).
+const MEMORY_BUDGET: u64 = 4 << 20;
+
+/// One file's requests, as collected: packed, in memory or in the scratch file.
 struct FileRequests {
     session_id: String,
-    requests: RequestSet,
-    texts: Texts,
+    dict: Vec<String>,
+    bytes: Stored,
+    /// Per row, what the keep rule reads, until it is applied.
+    verdict_input: Vec<(Option<u128>, Rank, i64)>,
 }
 
-/// The files' requests until every file is in, then the rows to write.
+enum Stored {
+    Memory(Vec<u8>),
+    /// At `offset` in the scratch file, `len` bytes.
+    Spilled {
+        offset: u64,
+        len: usize,
+    },
+}
+
+/// The files' requests while they are read, then everything the writers need.
 pub struct Global {
     scan: ScanGlobal,
     collected: Mutex<Collected>,
-    rows: OnceLock<Rows>,
-    /// Rows handed to writers so far.
-    next_row: AtomicUsize,
+    /// Signalled when `ready` is set or a thread failed: threads that finished reading wait
+    /// for it, to take part in writing.
+    finished: Condvar,
+    ready: OnceLock<Ready>,
+    /// The next file (a position in `Ready::files`) a writer takes.
+    next_file: AtomicUsize,
 }
 
+/// What the reading threads build: the files' packed requests, and the keep rule applied to
+/// the files read so far in sorted order (so that little is left to do when the last file is in).
 #[derive(Default)]
 struct Collected {
-    /// By file index (`None`: not read, unreadable, or no requests).
+    /// By file index (`None`: not read yet, unreadable, or no requests).
     files: Vec<Option<FileRequests>>,
+    /// By file index: handed out by the scan (its requests, if any, are in `files`).
+    done: Vec<bool>,
+    /// Files before this index have been added to `verdicts` (those with requests).
+    added: usize,
+    verdicts: Dedup,
     /// DuckDB threads scanning that have not yet found the scan finished.
     scanning: usize,
+    /// A thread's reading failed: the query fails, nobody waits for the rest.
+    failed: bool,
+    /// Packed bytes held in memory, and the most that may be.
+    in_memory: u64,
+    budget: u64,
+    scratch: Option<File>,
+    scratch_len: u64,
 }
 
-/// Everything known once every file is in: the files with requests (in sorted path order),
-/// the keep rule's verdicts, and the rows to write as (file, row) pairs.
-struct Rows {
+/// Once every file is in: the files with requests in sorted order (their position is their
+/// index in `verdicts`), the verdicts, and the scratch file.
+struct Ready {
     files: Vec<(usize, FileRequests)>,
-    dedup: Dedup,
-    order: Vec<(u32, u32)>,
+    verdicts: Dedup,
+    scratch: Option<File>,
+}
+
+impl Collected {
+    /// Keeps a file's packed requests: in memory within the budget, else in the scratch file.
+    fn store(&mut self, file: usize, session_id: String, packed: PackedFile) -> Result<(), String> {
+        let PackedFile { packed, verdict_input } = packed;
+        let len = packed.bytes.len();
+        let bytes = if self.in_memory + len as u64 <= self.budget {
+            self.in_memory += len as u64;
+            Stored::Memory(packed.bytes)
+        } else {
+            let scratch = match &mut self.scratch {
+                Some(f) => f,
+                None => {
+                    self.scratch.insert(tempfile::tempfile().map_err(|e| format!("cannot create a scratch file: {e}"))?)
+                }
+            };
+            scratch
+                .write_all_at(&packed.bytes, self.scratch_len)
+                .map_err(|e| format!("cannot write the scratch file: {e}"))?;
+            let offset = self.scratch_len;
+            self.scratch_len += len as u64;
+            Stored::Spilled { offset, len }
+        };
+        self.files[file] = Some(FileRequests { session_id, dict: packed.dict, bytes, verdict_input });
+        Ok(())
+    }
+
+    /// Adds the files in sorted order to the verdicts, as far as every earlier file is done
+    /// (`all`: every file, the scan being over).
+    fn advance(&mut self, all: bool) {
+        while self.added < self.files.len() && (all || self.done[self.added]) {
+            if let Some(f) = &mut self.files[self.added] {
+                self.verdicts.add_file(std::mem::take(&mut f.verdict_input).into_iter());
+            }
+            self.added += 1;
+        }
+    }
+}
+
+/// A file's packed bytes (read back from the scratch file into `buf` when spilled).
+fn read_back<'a>(f: &'a FileRequests, scratch: Option<&File>, buf: &'a mut Vec<u8>) -> Result<&'a [u8], String> {
+    match &f.bytes {
+        Stored::Memory(b) => Ok(b),
+        Stored::Spilled { offset, len } => {
+            buf.resize(*len, 0);
+            let scratch = scratch.ok_or("the scratch file is gone")?;
+            scratch.read_exact_at(buf, *offset).map_err(|e| format!("cannot read the scratch file: {e}"))?;
+            Ok(buf)
+        }
+    }
+}
+
+/// A writer's place: the file (a position in `Ready::files`), the byte offset of its next row
+/// and that row's number.
+#[derive(Clone, Copy)]
+struct Place {
+    file: usize,
+    offset: usize,
+    row: usize,
 }
 
 pub struct Local {
     reader: ThreadReader,
     started: bool,
-    /// The model of the last row priced and its price row.
-    last_price: Option<(String, Option<Price>)>,
+    place: Option<Place>,
 }
 
 impl TableFunction for ReadClaudeUsage {
@@ -109,17 +207,22 @@ impl TableFunction for ReadClaudeUsage {
     fn init(info: &InitInfo, bind: &ScanBind) -> Result<Global, String> {
         let every_line = !bind.dedup;
         let scan = ScanGlobal::init(Self::NAME, info, bind, &COLUMNS, false, |_| Needs::requests(every_line));
-        let files = (0..bind.files.len()).map(|_| None).collect();
+        let budget =
+            std::env::var("CLAUDE_USAGE_SPILL_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(MEMORY_BUDGET);
+        let n = bind.files.len();
+        let collected =
+            Collected { files: (0..n).map(|_| None).collect(), done: vec![false; n], budget, ..Collected::default() };
         Ok(Global {
             scan,
-            collected: Mutex::new(Collected { files, scanning: 0 }),
-            rows: OnceLock::new(),
-            next_row: AtomicUsize::new(0),
+            collected: Mutex::new(collected),
+            finished: Condvar::new(),
+            ready: OnceLock::new(),
+            next_file: AtomicUsize::new(0),
         })
     }
 
     fn local_init(_bind: &ScanBind) -> Result<Local, String> {
-        Ok(Local { reader: ThreadReader::default(), started: false, last_price: None })
+        Ok(Local { reader: ThreadReader::default(), started: false, place: None })
     }
 
     fn scan(bind: &ScanBind, global: &Global, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
@@ -127,38 +230,60 @@ impl TableFunction for ReadClaudeUsage {
             local.started = true;
             collect(bind, global, local)?;
         }
-        let Some(rows) = global.rows.get() else {
-            // Another thread brings the last file and writes the rows.
+        let Some(ready) = global.ready.get() else {
+            // Another thread failed.
             out.set_len(0);
             return Ok(());
         };
-        let from = global.next_row.fetch_add(out.capacity(), Ordering::Relaxed).min(rows.order.len());
-        let to = (from + out.capacity()).min(rows.order.len());
-        write_rows(out, &global.scan.columns, bind, rows, &rows.order[from..to], local);
-        out.set_len(to - from);
-        Ok(())
+        write_chunk(out, bind, global, ready, local)
     }
 }
 
-/// Reads files until the scan is done; the last thread to find it done builds the rows.
+/// Reads files until the scan is done, packing each file's requests and applying the keep rule
+/// to the files in order as far as they are in; the last thread to find the scan done finishes
+/// the rule and hands everything to the writers.
 fn collect(bind: &ScanBind, global: &Global, local: &mut Local) -> Result<(), String> {
     lock(&global.collected).scanning += 1;
-    let read = (|| {
+    // Whatever happens (an error, a panic), the waiting threads must hear of it.
+    let read = catch_unwind(AssertUnwindSafe(|| {
         while let Some((file, output)) = global.scan.scan.next_file(&mut local.reader, bind)? {
-            if !output.requests.is_empty() {
-                let requests = FileRequests { session_id: output.session_id, requests: output.requests, texts: output.texts };
-                lock(&global.collected).files[file] = Some(requests);
+            let mut collected = lock(&global.collected);
+            if let Some(packed) = output.requests.filter(|p| !p.is_empty()) {
+                collected.store(file, output.session_id, packed)?;
             }
+            collected.done[file] = true;
+            collected.advance(false);
         }
         Ok::<_, String>(())
-    })();
+    }))
+    .unwrap_or_else(|p| Err(format!("read_claude_usage: internal error: {}", panic_message(p.as_ref()))));
     let mut collected = lock(&global.collected);
     collected.scanning -= 1;
-    read?;
-    if collected.scanning == 0 && global.rows.get().is_none() {
-        let files = std::mem::take(&mut collected.files);
-        drop(collected);
-        let _ = global.rows.set(build_rows(files, bind.dedup));
+    let finish = read.and_then(|()| {
+        let build = catch_unwind(AssertUnwindSafe(|| {
+            if collected.scanning > 0 || global.ready.get().is_some() {
+                return Ok(());
+            }
+            collected.advance(true);
+            let files = std::mem::take(&mut collected.files).into_iter().enumerate();
+            let ready = Ready {
+                files: files.filter_map(|(i, f)| f.map(|f| (i, f))).collect(),
+                verdicts: std::mem::take(&mut collected.verdicts),
+                scratch: collected.scratch.take(),
+            };
+            let _ = global.ready.set(ready);
+            Ok(())
+        }));
+        build.unwrap_or_else(|p| Err(format!("read_claude_usage: internal error: {}", panic_message(p.as_ref()))))
+    });
+    if finish.is_err() {
+        collected.failed = true;
+    }
+    global.finished.notify_all();
+    finish?;
+    // Wait for the last file (read by another thread), then help write the rows.
+    while global.ready.get().is_none() && !collected.failed {
+        collected = global.finished.wait(collected).unwrap_or_else(|e| e.into_inner());
     }
     Ok(())
 }
@@ -167,78 +292,121 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The keep rule across files, in sorted path order, and the rows to write: the kept ones,
-/// or every line with `dedup := false`.
-fn build_rows(files: Vec<Option<FileRequests>>, dedup: bool) -> Rows {
-    let files: Vec<(usize, FileRequests)> =
-        files.into_iter().enumerate().filter_map(|(i, f)| f.map(|f| (i, f))).collect();
-    let mut verdicts = Dedup::default();
-    for f in &files {
-        verdicts.add_file(&f.1.requests, &f.1.texts, |i| {
-            let f = &files[i as usize].1;
-            (&f.requests, &f.texts)
-        });
-    }
-    let mut order = Vec::new();
-    for (i, (_, f)) in files.iter().enumerate() {
-        for (j, r) in f.requests.rows.iter().enumerate() {
-            if !dedup || verdicts.row(i as u32, j, r).kept {
-                order.push((i as u32, j as u32));
+/// Writes the next rows of this thread's files (the kept ones, or every line with
+/// `dedup := false`) into `out`; a thread takes the next file when its own is done, so the
+/// writers work in parallel.
+fn write_chunk(
+    out: &mut OutputChunk,
+    bind: &ScanBind,
+    global: &Global,
+    ready: &Ready,
+    local: &mut Local,
+) -> Result<(), String> {
+    // A spilled file read back (one per chunk: the rows borrow it).
+    let spilled: OnceCell<Vec<u8>> = OnceCell::new();
+    let mut rows: Vec<(usize, &str, RequestRow<'_>, Standing)> = Vec::new();
+    while rows.len() < out.capacity() {
+        let place = match local.place {
+            Some(p) => p,
+            None => {
+                let file = global.next_file.fetch_add(1, Ordering::Relaxed);
+                if file >= ready.files.len() {
+                    break;
+                }
+                Place { file, offset: 0, row: 0 }
+            }
+        };
+        let (index, f) = &ready.files[place.file];
+        let bytes: &[u8] = match &f.bytes {
+            Stored::Memory(b) => b,
+            Stored::Spilled { .. } => {
+                if spilled.get().is_some() {
+                    local.place = Some(place);
+                    break;
+                }
+                let mut buf = Vec::new();
+                read_back(f, ready.scratch.as_ref(), &mut buf)?;
+                let _ = spilled.set(buf);
+                spilled.get().expect("just set")
+            }
+        };
+        let mut it = Packed::rows(&f.dict, &bytes[place.offset..]);
+        let mut row = place.row;
+        while rows.len() < out.capacity() {
+            let Some(r) = it.next() else { break };
+            let standing = ready.verdicts.standing(place.file as u32, row, r.lines);
+            row += 1;
+            if standing.kept || !bind.dedup {
+                rows.push((*index, f.session_id.as_str(), r, standing));
             }
         }
+        let offset = bytes.len() - it.remaining();
+        local.place = (it.remaining() > 0).then_some(Place { file: place.file, offset, row });
     }
-    Rows { files, dedup: verdicts, order }
+    write_rows(out, &global.scan.columns, bind, &rows);
+    out.set_len(rows.len());
+    Ok(())
 }
 
-/// The price row of `model`, remembered for the next row (rows come mostly in runs of one model).
-fn price_of<'a>(last: &'a mut Option<(String, Option<Price>)>, prices: &PriceTable, model: &str) -> Option<&'a Price> {
-    if last.as_ref().is_none_or(|(m, _)| m != model) {
-        *last = Some((model.to_owned(), prices.lookup(model).cloned()));
-    }
-    last.as_ref().and_then(|(_, p)| p.as_ref())
-}
-
-fn write_rows(out: &mut OutputChunk, columns: &[usize], bind: &ScanBind, rows: &Rows, take: &[(u32, u32)], local: &mut Local) {
-    // The price of each row, once, when a price column is projected.
+fn write_rows(
+    out: &mut OutputChunk,
+    columns: &[usize],
+    bind: &ScanBind,
+    rows: &[(usize, &str, RequestRow<'_>, Standing)],
+) {
+    // The price of each row, once, when a price column is projected (rows come in runs of one
+    // model: its price row is looked up once a run).
     let priced = columns.iter().any(|&c| (25..=27).contains(&c));
+    let mut last: Option<(&str, Option<&Price>)> = None;
     let costs: Vec<_> = if priced {
-        take.iter()
-            .map(|&(f, r)| {
-                let file = &rows.files[f as usize].1;
-                let req = &file.requests.rows[r as usize];
-                let model = file.texts.opt(req.model)?;
-                let price = price_of(&mut local.last_price, &bind.prices, model)?;
-                let fast = file.texts.opt(req.speed) == Some("fast");
-                Some((price.model.clone(), price.cost(&req.counts.priced(fast))))
+        rows.iter()
+            .map(|(_, _, r, _)| {
+                let model = r.model?;
+                let price = match last {
+                    Some((m, p)) if m == model => p,
+                    _ => {
+                        let p = bind.prices.lookup(model);
+                        last = Some((model, p));
+                        p
+                    }
+                }?;
+                Some((price, price.cost(&r.counts.priced(r.speed == Some("fast")))?))
             })
             .collect()
     } else {
         Vec::new()
     };
+    // What a row's path gives (its project, the agent of its file name), once a file.
+    let mut per_file: Option<(usize, Option<&str>, Option<&str>)> = None;
     for (i, &col) in columns.iter().enumerate() {
         let mut v = out.column(i);
-        for (n, &(f, r)) in take.iter().enumerate() {
-            let (index, file) = &rows.files[f as usize];
-            let path = bind.files[*index].as_str();
-            let req = &file.requests.rows[r as usize];
-            let t = &file.texts;
-            let c = &req.counts;
+        for (n, (file, session_id, r, standing)) in rows.iter().enumerate() {
+            let path = bind.files[*file].as_str();
+            let (project, file_agent) = match per_file {
+                Some((f, p, a)) if f == *file => (p, a),
+                _ => {
+                    let (p, a) = (project_of(path), file_agent_id(path));
+                    per_file = Some((*file, p, a));
+                    (p, a)
+                }
+            };
+            let c = &r.counts;
             match col {
                 0 => v.set_str(n, path),
-                1 => v.set_str(n, &file.session_id),
-                2 => v.set_opt_str(n, t.opt(req.agent_id).or_else(|| file_agent_id(path))),
-                3 => v.set_opt_str(n, project_of(path)),
-                4 => v.set_opt_str(n, t.opt(req.cwd)),
-                5 => v.set_opt_str(n, t.opt(req.git_branch)),
-                6 => v.set_opt_str(n, t.opt(req.version)),
-                7 => v.set_opt_str(n, t.opt(req.message_id)),
-                8 => v.set_opt_str(n, t.opt(req.request_id)),
-                9 => v.set_opt_i64(n, req.occurred_at),
-                10 => v.set_i64(n, req.line_number as i64),
-                11 => v.set_opt_str(n, t.opt(req.model)),
-                12 => v.set_opt_str(n, t.opt(req.speed)),
-                13 => v.set_opt_str(n, t.opt(req.service_tier)),
-                14 => v.set_opt_bool(n, req.is_sidechain),
+                1 => v.set_str(n, session_id),
+                2 => v.set_opt_str(n, r.agent_id.or(file_agent)),
+                3 => v.set_opt_str(n, project),
+                4 => v.set_opt_str(n, r.cwd),
+                5 => v.set_opt_str(n, r.git_branch),
+                6 => v.set_opt_str(n, r.version),
+                7 => v.set_opt_str(n, r.message_id),
+                8 => v.set_opt_str(n, r.request_id),
+                9 => v.set_opt_i64(n, r.occurred_at),
+                10 => v.set_i64(n, r.line_number as i64),
+                11 => v.set_opt_str(n, r.model),
+                12 => v.set_opt_str(n, r.speed),
+                13 => v.set_opt_str(n, r.service_tier),
+                14 => v.set_opt_bool(n, r.is_sidechain),
                 15 => v.set_i64(n, c.input),
                 16 => v.set_i64(n, c.output),
                 17 => v.set_i64(n, c.cache_creation),
@@ -247,14 +415,13 @@ fn write_rows(out: &mut OutputChunk, columns: &[usize], bind: &ScanBind, rows: &
                 20 => v.set_i64(n, c.cache_read),
                 21 => v.set_i64(n, c.web_search_requests),
                 22 => v.set_i64(n, c.web_fetch_requests),
-                23 => v.set_i64(n, rows.dedup.row(f, r as usize, req).duplicate_lines),
-                24 => v.set_bool(n, rows.dedup.row(f, r as usize, req).kept),
-                25 => v.set_opt_f64(n, costs[n].as_ref().and_then(|(_, c)| c.map(|c| c.usd))),
-                26 => v.set_opt_str(n, costs[n].as_ref().filter(|(_, c)| c.is_some()).map(|(m, _)| m.as_str())),
-                27 => v.set_opt_bool(n, costs[n].as_ref().and_then(|(_, c)| c.map(|c| c.long_context))),
+                23 => v.set_i64(n, standing.duplicate_lines),
+                24 => v.set_bool(n, standing.kept),
+                25 => v.set_opt_f64(n, costs[n].map(|(_, c)| c.usd)),
+                26 => v.set_opt_str(n, costs[n].map(|(p, _)| p.model.as_str())),
+                27 => v.set_opt_bool(n, costs[n].map(|(_, c)| c.long_context)),
                 _ => v.set_null(n),
             }
         }
     }
 }
-

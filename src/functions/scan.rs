@@ -68,7 +68,11 @@ pub struct ScanBind {
 /// The prices in effect for a query of `function`: the built-in table, with the rows of the
 /// file named by the setting [`PRICES_SETTING`] over it, and those of `file` (the `prices`
 /// parameter) over that. Files are read through DuckDB's file system (its access rules apply).
-pub fn prices_in_effect(function: &str, context: &ClientContext, file: Option<String>) -> Result<Arc<PriceTable>, String> {
+pub fn prices_in_effect(
+    function: &str,
+    context: &ClientContext,
+    file: Option<String>,
+) -> Result<Arc<PriceTable>, String> {
     let mut table: Option<PriceTable> = None;
     let from_setting = context.setting(PRICES_SETTING).filter(|p| !p.trim().is_empty());
     for path in [from_setting, file].into_iter().flatten() {

@@ -52,6 +52,7 @@ macro_rules! bit_set {
     };
 }
 
+pub mod blocks;
 pub mod event;
 pub mod lines;
 pub mod prices;

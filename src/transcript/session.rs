@@ -13,7 +13,7 @@ use super::prices::PriceTable;
 use super::record::{is_repairable, repair, Content, LineError, Message, Record, Usage};
 use super::summary::{active_seconds, add_into, ModelCounter, Parts, Summary, Tokens, DEFAULT_GAP_SECONDS};
 use super::timestamp::parse_timestamp;
-use super::usage::{self, Request, RequestSet, Totals};
+use super::usage::{self, PackedFile, Rank, Request, RequestSet, Slot, Totals};
 
 /// What the caller wants computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +36,14 @@ pub struct Needs {
 }
 
 impl Needs {
-    pub const ALL: Needs =
-        Needs { events: true, fields: Fields::ALL, summary: true, parts: Parts::ALL, requests: true, every_line: false };
+    pub const ALL: Needs = Needs {
+        events: true,
+        fields: Fields::ALL,
+        summary: true,
+        parts: Parts::ALL,
+        requests: true,
+        every_line: false,
+    };
     /// The whole summary alone.
     pub const SUMMARY: Needs = Needs::summary(Parts::ALL);
 
@@ -53,14 +59,7 @@ impl Needs {
 
     /// The requests alone, each line apart when `every_line`.
     pub const fn requests(every_line: bool) -> Needs {
-        Needs {
-            events: false,
-            fields: Fields::NONE,
-            summary: false,
-            parts: Parts::NONE,
-            requests: true,
-            every_line,
-        }
+        Needs { events: false, fields: Fields::NONE, summary: false, parts: Parts::NONE, requests: true, every_line }
     }
 
     /// Whether kept events carry `f`.
@@ -152,8 +151,8 @@ pub struct SessionOutput {
     /// The strings of `events`.
     pub texts: Texts,
     pub summary: Option<Summary>,
-    /// The API requests (when asked for); their strings are in `texts`.
-    pub requests: RequestSet,
+    /// The API requests (when asked for), packed, with what the keep rule across files reads.
+    pub requests: Option<PackedFile>,
 }
 
 impl SessionOutput {
@@ -318,15 +317,17 @@ impl SessionScanner {
         let Some(msg) = line.message.as_ref().filter(|m| m.usage.is_some()) else { return };
         let time = line.timestamp.as_deref().and_then(parse_timestamp).or(self.last_time);
         let agent = progress.agent_id.as_deref();
-        let r = self.request(line_number, rec, msg, line.request_id.as_deref(), time, Some(true), agent, true);
-        self.requests.add(&self.texts, r);
+        self.count_request(false, line_number, rec, msg, line.request_id.as_deref(), time, Some(true), agent);
     }
 
-    /// A request row of `msg` (which has a usage object), its strings stored; `full` stores
-    /// every column's, else only those the keep rule and the price read.
+    /// Counts the request of `msg` (which has a usage object) into the file's own requests
+    /// (the summary's: `own`) or the query's. A line that is not kept over the row of its
+    /// request already there stores nothing; `own` rows store only the strings the keep rule
+    /// and the price read.
     #[allow(clippy::too_many_arguments)]
-    fn request(
+    fn count_request(
         &mut self,
+        own: bool,
         line_number: u64,
         rec: &Record<'_>,
         msg: &Message<'_>,
@@ -334,38 +335,46 @@ impl SessionScanner {
         occurred_at: Option<i64>,
         is_sidechain: Option<bool>,
         agent_id: Option<&str>,
-        full: bool,
-    ) -> Request {
+    ) {
         let usage = msg.usage.as_ref().expect("requests have a usage object");
-        let texts = &mut self.texts;
-        let message_id = msg.id.as_deref().filter(|s| !s.is_empty()).map(|s| texts.push(s));
-        let request_id = request_id.map(|s| texts.push(s));
-        let model = reuse_last(texts, &mut self.last_model, msg.model.as_deref());
-        let speed = usage.speed.as_deref().map(|s| texts.push(s));
+        let counts = usage::Counts::of(usage);
+        let rank = Rank::new(is_sidechain, &counts, usage.speed.is_some());
+        let SessionScanner {
+            texts, own_requests, requests, last_model, last_cwd, last_git_branch, last_version, ..
+        } = self;
+        let set = if own { own_requests } else { requests };
+        let key = msg.id.as_deref().filter(|s| !s.is_empty()).map(|id| (id, request_id));
+        let slot = set.slot(texts, key);
+        if let Slot::Existing(i) = slot {
+            if rank <= set.rank_of(i) {
+                set.count_line(i);
+                return;
+            }
+        }
         let mut r = Request {
             line_number,
             occurred_at,
             agent_id: None,
-            message_id,
-            request_id,
-            model,
-            speed,
+            message_id: key.map(|(id, _)| texts.push(id)),
+            request_id: request_id.map(|s| texts.push(s)),
+            model: reuse_last(texts, last_model, msg.model.as_deref()),
+            speed: usage.speed.as_deref().map(|s| texts.push(s)),
             service_tier: None,
             cwd: None,
             git_branch: None,
             version: None,
             is_sidechain,
-            counts: usage::Counts::of(usage),
+            counts,
             lines: 1,
         };
-        if full {
+        if !own {
             r.agent_id = agent_id.map(|s| texts.push(s));
             r.service_tier = usage.service_tier.as_deref().map(|s| texts.push(s));
-            r.cwd = reuse_last(texts, &mut self.last_cwd, rec.cwd.as_deref());
-            r.git_branch = reuse_last(texts, &mut self.last_git_branch, rec.git_branch.as_deref());
-            r.version = reuse_last(texts, &mut self.last_version, rec.version.as_deref());
+            r.cwd = reuse_last(texts, last_cwd, rec.cwd.as_deref());
+            r.git_branch = reuse_last(texts, last_git_branch, rec.git_branch.as_deref());
+            r.version = reuse_last(texts, last_version, rec.version.as_deref());
         }
-        r
+        set.fill(texts, slot, r);
     }
 
     /// Tool uses whose result says `is_error: true`: top-level `tool_use_result` lines and
@@ -401,7 +410,11 @@ impl SessionScanner {
             if self.spawned.contains_key(id) {
                 continue;
             }
-            let agent = rec.result_agent_id.as_deref().filter(|s| !s.is_empty()).or_else(|| item.content.and_then(agent_in_text));
+            let agent = rec
+                .result_agent_id
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .or_else(|| item.content.and_then(agent_in_text));
             if let Some(agent) = agent {
                 self.spawned.insert(id.into(), agent.into());
             }
@@ -421,13 +434,11 @@ impl SessionScanner {
         }
         let (request_id, time) = (rec.request_id.as_deref(), self.last_time);
         if self.work.requests_own {
-            let r = self.request(line_number, rec, msg, request_id, time, rec.is_sidechain, None, false);
-            self.own_requests.add(&self.texts, r);
+            self.count_request(true, line_number, rec, msg, request_id, time, rec.is_sidechain, None);
         }
         if self.work.requests {
             let agent = rec.agent_id.as_deref();
-            let r = self.request(line_number, rec, msg, request_id, time, rec.is_sidechain, agent, true);
-            self.requests.add(&self.texts, r);
+            self.count_request(false, line_number, rec, msg, request_id, time, rec.is_sidechain, agent);
         }
     }
 
@@ -664,7 +675,9 @@ impl SessionScanner {
             }
         }
         let summary = self.needs.summary.then(|| self.summary(&session_id, prices));
-        SessionOutput { session_id, events: self.events, texts: self.texts, summary, requests: self.requests }
+        // Packed here, by the thread that read the file (a scan's reader threads work in parallel).
+        let requests = self.needs.requests.then(|| PackedFile::pack(&self.requests, &self.texts));
+        SessionOutput { session_id, events: self.events, texts: self.texts, summary, requests }
     }
 
     fn summary(&mut self, session_id: &str, prices: &PriceTable) -> Summary {
@@ -970,7 +983,11 @@ mod tests {
             with_events += usize::from(!full.events.is_empty());
             for &fields in &sets {
                 for summary in [false, true] {
-                    let out = scan_bytes("stem", &data, Needs { events: true, fields, summary, parts: Parts::ALL, ..Needs::ALL });
+                    let out = scan_bytes(
+                        "stem",
+                        &data,
+                        Needs { events: true, fields, summary, parts: Parts::ALL, ..Needs::ALL },
+                    );
                     let want: Vec<_> = full.views().map(|v| fields.mask(v)).collect();
                     assert_eq!(out.views().collect::<Vec<_>>(), want, "{file:?} {fields:?} summary {summary}");
                     assert_eq!(out.session_id, full.session_id);

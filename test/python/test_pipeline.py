@@ -34,15 +34,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FIXTURES = os.path.join(REPO, "test", "data", "ingest")
 SCHEMA_SQL = os.path.join(REPO, "sql", "schema.sql")
 INGEST_SQL = os.path.join(REPO, "sql", "ingest.sql")
-# claude_usage.attribute_usage until branch attrib is merged (a no-op once the extension has it)
-STANDIN_SQL = os.path.join(REPO, "test", "data", "server", "attribute_usage_standin.sql")
 SINCE = "2026-05-01"  # before every fixture day: a full rebuild of the rollups
 TABLES = [
     "usage_attribution_skills", "usage_attribution_agents", "usage_attribution_commands",
     "usage_events", "usage_session_summary", "usage_tool_daily", "usage_plugin_daily",
     "usage_ingested_files",
 ]
-MACROS = ("attribute_events", "attribute_usage", "tool_daily", "plugin_daily")  # attribute_usage: see STANDIN_SQL
+MACROS = ("attribute_events", "tool_daily", "plugin_daily",
+          "attribute_usage", "subagent_cost_daily", "plugin_cost_daily",
+          "usage_rollup", "usage_sessions", "usage_blocks", "daily", "weekly", "monthly", "sessions", "blocks")
 
 A1 = "alice/webapp/sess-a1.jsonl"
 A2 = "alice/infra/sess-a2.jsonl"
@@ -188,7 +188,6 @@ def connect(ext: str, path: str = ":memory:", read_only: bool = False, load: boo
     con = duckdb.connect(path, read_only=read_only, config={"allow_unsigned_extensions": "true"})
     if load:
         con.execute(f"LOAD '{ext}'")
-        con.execute(open(STANDIN_SQL, encoding="utf-8").read())
     return con
 
 
@@ -642,8 +641,9 @@ def test_file_database(c: Checks, ext: str, tmp: str):
     c.eq("LOAD: no function stored in the file database",
          fetch(con, "SELECT count(*) FROM duckdb_functions() WHERE database_name = 'usage'"), [(0,)])
     c.eq("LOAD: our macros in claude_usage",
-         fetch(con, "SELECT function_name FROM duckdb_functions() WHERE database_name = 'claude_usage' ORDER BY ALL"),
-         sorted((m,) for m in MACROS))
+         fetch(con, "SELECT function_name FROM duckdb_functions() WHERE database_name = 'claude_usage' "
+                    "ORDER BY function_name"),
+         [(m,) for m in sorted(MACROS)])
     setup_schema(con)
     ingest(con, root + "/**/*.jsonl")
     c.eq("after ingest: no function stored in the file database",
@@ -750,7 +750,6 @@ SELECT 'no-macro-in-file', count(*) FROM duckdb_functions() WHERE database_name 
 """
     first = f"""
 LOAD '{ext_sql}';
-.read test/data/server/attribute_usage_standin.sql
 .read sql/schema.sql
 {ATTRIBUTION_SQL}
 SET VARIABLE claude_sessions = '{glob_sql}';
@@ -775,7 +774,6 @@ SET VARIABLE claude_since_day = DATE '{SINCE}';
 
     second = f"""
 LOAD '{ext_sql}';
-.read test/data/server/attribute_usage_standin.sql
 SET VARIABLE claude_sessions = '{glob_sql}';
 SET VARIABLE claude_since_day = DATE '{SINCE}';
 .read sql/ingest.sql
@@ -795,7 +793,6 @@ SET VARIABLE claude_since_day = DATE '{SINCE}';
     rewrite(a1, open(os.path.join(FIXTURES, A1), encoding="utf-8").read())
     rc, rows4, err = run(f"""
 LOAD '{ext_sql}';
-.read test/data/server/attribute_usage_standin.sql
 DROP TABLE usage_plugin_daily;
 SET VARIABLE claude_sessions = '{glob_sql}';
 .read sql/ingest.sql

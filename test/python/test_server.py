@@ -46,7 +46,6 @@ import duckdb
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SQL = os.path.join(REPO, "sql")
 SERVER_DATA = os.path.join(REPO, "test", "data", "server")
-STANDIN_SQL = os.path.join(SERVER_DATA, "attribute_usage_standin.sql")
 USAGE_COLUMNS = [
     "filename", "session_id", "agent_id", "project", "cwd", "git_branch", "version", "message_id",
     "request_id", "occurred_at", "line_number", "model", "speed", "service_tier", "is_sidechain",
@@ -95,7 +94,6 @@ def sql_file(name):
 def connect(ext, path=":memory:", read_only=False):
     con = duckdb.connect(path, read_only=read_only, config={"allow_unsigned_extensions": "true"})
     con.execute(f"LOAD '{ext}'")
-    con.execute(open(STANDIN_SQL, encoding="utf-8").read())
     return con
 
 

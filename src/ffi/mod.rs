@@ -9,6 +9,7 @@
 //! * [`fs`]: DuckDB's own file system (so that `enable_external_access`,
 //!   `allowed_directories` and friends apply) as a `std::io::Read`.
 
+pub mod aggregate;
 pub mod chunk;
 pub mod config;
 pub mod fs;

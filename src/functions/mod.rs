@@ -11,6 +11,7 @@ pub mod read_claude_usage;
 pub mod scan;
 pub mod session_summary;
 
+use crate::ffi::aggregate;
 use crate::ffi::sys;
 use crate::ffi::table::register;
 use scan::Named;
@@ -31,8 +32,8 @@ pub unsafe fn register_all(con: sys::duckdb_connection) -> Result<(), String> {
         register::<session_summary::SessionSummary>(con, &scan::signature(&[Named::Prices]))?;
         register::<read_claude_usage::ReadClaudeUsage>(con, &scan::signature(&[Named::Dedup, Named::Prices]))?;
         register::<claude_prices::ClaudePrices>(con, &claude_prices::signature())?;
-        claude_active_seconds::register(con)?;
-        claude_block_starts::register(con)?;
+        aggregate::register::<claude_active_seconds::ClaudeActiveSeconds>(con)?;
+        aggregate::register::<claude_block_starts::ClaudeBlockStarts>(con)?;
     }
     Ok(())
 }

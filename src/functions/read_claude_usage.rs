@@ -378,49 +378,66 @@ fn write_rows(
     };
     // What a row's path gives (its project, the agent of its file name), once a file.
     let mut per_file: Option<(usize, Option<&str>, Option<&str>)> = None;
+    let paths: Vec<(&str, Option<&str>, Option<&str>)> = if columns.iter().any(|&c| c == 2 || c == 3) {
+        rows.iter()
+            .map(|(file, ..)| {
+                let path = bind.files[*file].as_str();
+                match per_file {
+                    Some((f, p, a)) if f == *file => (path, p, a),
+                    _ => {
+                        let (p, a) = (project_of(path), file_agent_id(path));
+                        per_file = Some((*file, p, a));
+                        (path, p, a)
+                    }
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     for (i, &col) in columns.iter().enumerate() {
         let mut v = out.column(i);
-        for (n, (file, session_id, r, standing)) in rows.iter().enumerate() {
-            let path = bind.files[*file].as_str();
-            let (project, file_agent) = match per_file {
-                Some((f, p, a)) if f == *file => (p, a),
-                _ => {
-                    let (p, a) = (project_of(path), file_agent_id(path));
-                    per_file = Some((*file, p, a));
-                    (p, a)
+        // One loop per column, the column chosen once.
+        macro_rules! fill {
+            ($set:ident, |$n:ident, $row:pat_param| $value:expr) => {
+                for ($n, $row) in rows.iter().enumerate() {
+                    v.$set($n, $value)
                 }
             };
-            let c = &r.counts;
-            match col {
-                0 => v.set_str(n, path),
-                1 => v.set_str(n, session_id),
-                2 => v.set_opt_str(n, r.agent_id.or(file_agent)),
-                3 => v.set_opt_str(n, project),
-                4 => v.set_opt_str(n, r.cwd),
-                5 => v.set_opt_str(n, r.git_branch),
-                6 => v.set_opt_str(n, r.version),
-                7 => v.set_opt_str(n, r.message_id),
-                8 => v.set_opt_str(n, r.request_id),
-                9 => v.set_opt_i64(n, r.occurred_at),
-                10 => v.set_i64(n, r.line_number as i64),
-                11 => v.set_opt_str(n, r.model),
-                12 => v.set_opt_str(n, r.speed),
-                13 => v.set_opt_str(n, r.service_tier),
-                14 => v.set_opt_bool(n, r.is_sidechain),
-                15 => v.set_i64(n, c.input),
-                16 => v.set_i64(n, c.output),
-                17 => v.set_i64(n, c.cache_creation),
-                18 => v.set_i64(n, c.cache_creation_5m()),
-                19 => v.set_i64(n, c.cache_creation_1h),
-                20 => v.set_i64(n, c.cache_read),
-                21 => v.set_i64(n, c.web_search_requests),
-                22 => v.set_i64(n, c.web_fetch_requests),
-                23 => v.set_i64(n, standing.duplicate_lines),
-                24 => v.set_bool(n, standing.kept),
-                25 => v.set_opt_f64(n, costs[n].map(|(_, c)| c.usd)),
-                26 => v.set_opt_str(n, costs[n].map(|(p, _)| p.model.as_str())),
-                27 => v.set_opt_bool(n, costs[n].map(|(_, c)| c.long_context)),
-                _ => v.set_null(n),
+        }
+        match col {
+            0 => fill!(set_str, |_n, (file, ..)| &bind.files[*file]),
+            1 => fill!(set_str, |_n, (_, session_id, ..)| session_id),
+            2 => fill!(set_opt_str, |n, (_, _, r, _)| r.agent_id.or(paths[n].2)),
+            3 => fill!(set_opt_str, |n, _| paths[n].1),
+            4 => fill!(set_opt_str, |_n, (_, _, r, _)| r.cwd),
+            5 => fill!(set_opt_str, |_n, (_, _, r, _)| r.git_branch),
+            6 => fill!(set_opt_str, |_n, (_, _, r, _)| r.version),
+            7 => fill!(set_opt_str, |_n, (_, _, r, _)| r.message_id),
+            8 => fill!(set_opt_str, |_n, (_, _, r, _)| r.request_id),
+            9 => fill!(set_opt_i64, |_n, (_, _, r, _)| r.occurred_at),
+            10 => fill!(set_i64, |_n, (_, _, r, _)| r.line_number as i64),
+            11 => fill!(set_opt_str, |_n, (_, _, r, _)| r.model),
+            12 => fill!(set_opt_str, |_n, (_, _, r, _)| r.speed),
+            13 => fill!(set_opt_str, |_n, (_, _, r, _)| r.service_tier),
+            14 => fill!(set_opt_bool, |_n, (_, _, r, _)| r.is_sidechain),
+            15 => fill!(set_i64, |_n, (_, _, r, _)| r.counts.input),
+            16 => fill!(set_i64, |_n, (_, _, r, _)| r.counts.output),
+            17 => fill!(set_i64, |_n, (_, _, r, _)| r.counts.cache_creation),
+            18 => fill!(set_i64, |_n, (_, _, r, _)| r.counts.cache_creation_5m()),
+            19 => fill!(set_i64, |_n, (_, _, r, _)| r.counts.cache_creation_1h),
+            20 => fill!(set_i64, |_n, (_, _, r, _)| r.counts.cache_read),
+            21 => fill!(set_i64, |_n, (_, _, r, _)| r.counts.web_search_requests),
+            22 => fill!(set_i64, |_n, (_, _, r, _)| r.counts.web_fetch_requests),
+            23 => fill!(set_i64, |_n, (_, _, _, standing)| standing.duplicate_lines),
+            24 => fill!(set_bool, |_n, (_, _, _, standing)| standing.kept),
+            25 => fill!(set_opt_f64, |n, _| costs[n].map(|(_, c)| c.usd)),
+            26 => fill!(set_opt_str, |n, _| costs[n].map(|(p, _)| p.model.as_str())),
+            27 => fill!(set_opt_bool, |n, _| costs[n].map(|(_, c)| c.long_context)),
+            _ => {
+                for n in 0..rows.len() {
+                    v.set_null(n);
+                }
             }
         }
     }

@@ -41,11 +41,11 @@ WITH RECURSIVE
     cu_usage AS (
         SELECT COLUMNS(lambda c: c NOT IN ('spawned_by_tool_id', 'root_tool_id', 'subagent_type', 'source', 'ref_id'))
         FROM query_table(usage)),
-    -- one row per spawning call
+    -- one row per spawning call, attributed by attribute_events' rules
     cu_calls AS (
         SELECT DISTINCT ON (session_id, tool_id)
-            session_id, tool_id, spawned_agent_id, agent_id, occurred_at, skill_name, subagent_type, command_name
-        FROM query_table(events)
+            session_id, tool_id, spawned_agent_id, agent_id, occurred_at, subagent_type, source, ref_id
+        FROM claude_usage.attribute_events(events, skills := skills, agents := agents, commands := commands)
         WHERE event_type = 'subagent' AND spawned_agent_id IS NOT NULL AND tool_id IS NOT NULL
           AND session_id IS NOT NULL
         ORDER BY session_id, tool_id, occurred_at NULLS LAST, spawned_agent_id, agent_id NULLS FIRST,
@@ -86,40 +86,19 @@ WITH RECURSIVE
     cu_roots AS (
         SELECT DISTINCT ON (session_id, start_tool_id) session_id, start_tool_id, tool_id AS root_tool_id
         FROM cu_chain WHERE agent_id IS NULL
-        ORDER BY session_id, start_tool_id, depth),
-    cu_skills AS (
-        SELECT DISTINCT ON (skill_name) skill_name AS name, source, ref_id
-        FROM query_table(skills) ORDER BY skill_name, source, ref_id),
-    cu_agents AS (
-        SELECT DISTINCT ON (agent_name) agent_name AS name, source, ref_id
-        FROM query_table(agents) ORDER BY agent_name, source, ref_id),
-    cu_commands AS (
-        SELECT DISTINCT ON (command_name) command_name AS name, source, ref_id
-        FROM query_table(commands) ORDER BY command_name, source, ref_id)
+        ORDER BY session_id, start_tool_id, depth)
 SELECT
     u.*,
     c.tool_id AS spawned_by_tool_id,
     r.root_tool_id,
     c.subagent_type,
-    CASE
-        WHEN s.name IS NOT NULL THEN s.source
-        WHEN a.name IS NOT NULL THEN a.source
-        WHEN m.name IS NOT NULL THEN m.source
-        ELSE 'builtin'
-    END AS source,
-    CASE
-        WHEN s.name IS NOT NULL THEN s.ref_id
-        WHEN a.name IS NOT NULL THEN a.ref_id
-        WHEN m.name IS NOT NULL THEN m.ref_id
-    END AS ref_id
+    coalesce(c.source, 'builtin') AS source,
+    c.ref_id
 FROM cu_usage AS u
 LEFT JOIN cu_spawner AS sp
     ON sp.session_id = u.session_id AND sp.agent_id = u.agent_id AND sp.occurred_at IS NOT DISTINCT FROM u.occurred_at
 LEFT JOIN cu_calls AS c ON c.session_id = sp.session_id AND c.tool_id = sp.tool_id
-LEFT JOIN cu_roots AS r ON r.session_id = c.session_id AND r.start_tool_id = c.tool_id
-LEFT JOIN cu_skills AS s ON s.name = c.skill_name
-LEFT JOIN cu_agents AS a ON a.name = c.subagent_type
-LEFT JOIN cu_commands AS m ON m.name = c.command_name;
+LEFT JOIN cu_roots AS r ON r.session_id = c.session_id AND r.start_tool_id = c.tool_id;
 
 -- Daily cost per subagent type of an attributed usage table (attribute_usage's output; needs
 -- occurred_at, kept, subagent_type, the token columns and cost_usd): UTC days from since_day

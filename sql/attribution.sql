@@ -113,15 +113,15 @@ SELECT
     CAST(occurred_at AS DATE) AS day,
     subagent_type,
     count(*) AS requests,
-    CAST(least(sum(input_tokens), 9223372036854775807) AS BIGINT) AS input_tokens,
-    CAST(least(sum(output_tokens), 9223372036854775807) AS BIGINT) AS output_tokens,
-    CAST(least(sum(cache_creation_tokens), 9223372036854775807) AS BIGINT) AS cache_creation_tokens,
-    CAST(least(sum(cache_creation_5m_tokens), 9223372036854775807) AS BIGINT) AS cache_creation_5m_tokens,
-    CAST(least(sum(cache_creation_1h_tokens), 9223372036854775807) AS BIGINT) AS cache_creation_1h_tokens,
-    CAST(least(sum(cache_read_tokens), 9223372036854775807) AS BIGINT) AS cache_read_tokens,
+    claude_usage.token_sum(input_tokens) AS input_tokens,
+    claude_usage.token_sum(output_tokens) AS output_tokens,
+    claude_usage.token_sum(cache_creation_tokens) AS cache_creation_tokens,
+    claude_usage.token_sum(cache_creation_5m_tokens) AS cache_creation_5m_tokens,
+    claude_usage.token_sum(cache_creation_1h_tokens) AS cache_creation_1h_tokens,
+    claude_usage.token_sum(cache_read_tokens) AS cache_read_tokens,
     coalesce(sum(cost_usd), 0.0) AS cost_usd,
-    CAST(least(coalesce(sum(CAST(input_tokens AS HUGEINT) + output_tokens + cache_creation_tokens + cache_read_tokens)
-        FILTER (WHERE cost_usd IS NULL), 0), 9223372036854775807) AS BIGINT) AS unpriced_tokens
+    claude_usage.token_sum(CASE WHEN cost_usd IS NULL
+        THEN claude_usage.row_tokens(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) END) AS unpriced_tokens
 FROM query_table(attributed)
 WHERE kept
   AND (since_day IS NULL OR CAST(occurred_at AS DATE) >= CAST(since_day AS DATE))
@@ -135,15 +135,15 @@ SELECT
     source,
     ref_id,
     count(*) AS requests,
-    CAST(least(sum(input_tokens), 9223372036854775807) AS BIGINT) AS input_tokens,
-    CAST(least(sum(output_tokens), 9223372036854775807) AS BIGINT) AS output_tokens,
-    CAST(least(sum(cache_creation_tokens), 9223372036854775807) AS BIGINT) AS cache_creation_tokens,
-    CAST(least(sum(cache_creation_5m_tokens), 9223372036854775807) AS BIGINT) AS cache_creation_5m_tokens,
-    CAST(least(sum(cache_creation_1h_tokens), 9223372036854775807) AS BIGINT) AS cache_creation_1h_tokens,
-    CAST(least(sum(cache_read_tokens), 9223372036854775807) AS BIGINT) AS cache_read_tokens,
+    claude_usage.token_sum(input_tokens) AS input_tokens,
+    claude_usage.token_sum(output_tokens) AS output_tokens,
+    claude_usage.token_sum(cache_creation_tokens) AS cache_creation_tokens,
+    claude_usage.token_sum(cache_creation_5m_tokens) AS cache_creation_5m_tokens,
+    claude_usage.token_sum(cache_creation_1h_tokens) AS cache_creation_1h_tokens,
+    claude_usage.token_sum(cache_read_tokens) AS cache_read_tokens,
     coalesce(sum(cost_usd), 0.0) AS cost_usd,
-    CAST(least(coalesce(sum(CAST(input_tokens AS HUGEINT) + output_tokens + cache_creation_tokens + cache_read_tokens)
-        FILTER (WHERE cost_usd IS NULL), 0), 9223372036854775807) AS BIGINT) AS unpriced_tokens
+    claude_usage.token_sum(CASE WHEN cost_usd IS NULL
+        THEN claude_usage.row_tokens(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) END) AS unpriced_tokens
 FROM query_table(attributed)
 WHERE kept
   AND (since_day IS NULL OR CAST(occurred_at AS DATE) >= CAST(since_day AS DATE))

@@ -5,6 +5,15 @@
 
 ATTACH IF NOT EXISTS ':memory:' AS claude_usage (READ_WRITE);
 
+-- The sum of a token count as BIGINT, for the reports: 0 over no rows, and at most the BIGINT
+-- maximum (hostile counts saturate, as the summaries' sums do, instead of failing the query).
+CREATE OR REPLACE MACRO claude_usage.token_sum(x) AS
+    CAST(least(coalesce(sum(x), 0), 9223372036854775807) AS BIGINT);
+
+-- input + output + cache writes + cache reads of a row (HUGEINT: no overflow), NULLs as 0.
+CREATE OR REPLACE MACRO claude_usage.row_tokens(i, o, w, r) AS
+    CAST(coalesce(i, 0) AS HUGEINT) + coalesce(o, 0) + coalesce(w, 0) + coalesce(r, 0);
+
 -- The events of `events` with (source, ref_id) added, by the reference's order: skill_name
 -- found in `skills`, else subagent_type in `agents`, else command_name in `commands`, else
 -- ('builtin', NULL). Within one table 'curated' beats 'flea' (the first source ascending;

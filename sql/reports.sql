@@ -20,16 +20,16 @@ SELECT
     project,
     model,
     count(*) AS requests,
-    CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens,
-    CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens,
-    CAST(coalesce(sum(cache_creation_tokens), 0) AS BIGINT) AS cache_creation_tokens,
-    CAST(coalesce(sum(cache_creation_5m_tokens), 0) AS BIGINT) AS cache_creation_5m_tokens,
-    CAST(coalesce(sum(cache_creation_1h_tokens), 0) AS BIGINT) AS cache_creation_1h_tokens,
-    CAST(coalesce(sum(cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens,
-    CAST(coalesce(sum(web_search_requests), 0) AS BIGINT) AS web_search_requests,
+    claude_usage.token_sum(input_tokens) AS input_tokens,
+    claude_usage.token_sum(output_tokens) AS output_tokens,
+    claude_usage.token_sum(cache_creation_tokens) AS cache_creation_tokens,
+    claude_usage.token_sum(cache_creation_5m_tokens) AS cache_creation_5m_tokens,
+    claude_usage.token_sum(cache_creation_1h_tokens) AS cache_creation_1h_tokens,
+    claude_usage.token_sum(cache_read_tokens) AS cache_read_tokens,
+    claude_usage.token_sum(web_search_requests) AS web_search_requests,
     coalesce(sum(cost_usd), 0.0) AS cost_usd,
-    CAST(coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0) + coalesce(cache_creation_tokens, 0)
-                      + coalesce(cache_read_tokens, 0)) FILTER (WHERE cost_usd IS NULL), 0) AS BIGINT) AS unpriced_tokens
+    claude_usage.token_sum(CASE WHEN cost_usd IS NULL
+        THEN claude_usage.row_tokens(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) END) AS unpriced_tokens
 FROM query_table(usage_table)
 WHERE kept IS NOT false
 GROUP BY ALL
@@ -46,19 +46,19 @@ SELECT
     max(occurred_at) AS last_activity,
     count(*) AS requests,
     count(*) FILTER (WHERE agent_id IS NOT NULL) AS subagent_requests,
-    CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens,
-    CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens,
-    CAST(coalesce(sum(cache_creation_tokens), 0) AS BIGINT) AS cache_creation_tokens,
-    CAST(coalesce(sum(cache_creation_5m_tokens), 0) AS BIGINT) AS cache_creation_5m_tokens,
-    CAST(coalesce(sum(cache_creation_1h_tokens), 0) AS BIGINT) AS cache_creation_1h_tokens,
-    CAST(coalesce(sum(cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens,
-    CAST(coalesce(sum(web_search_requests), 0) AS BIGINT) AS web_search_requests,
+    claude_usage.token_sum(input_tokens) AS input_tokens,
+    claude_usage.token_sum(output_tokens) AS output_tokens,
+    claude_usage.token_sum(cache_creation_tokens) AS cache_creation_tokens,
+    claude_usage.token_sum(cache_creation_5m_tokens) AS cache_creation_5m_tokens,
+    claude_usage.token_sum(cache_creation_1h_tokens) AS cache_creation_1h_tokens,
+    claude_usage.token_sum(cache_read_tokens) AS cache_read_tokens,
+    claude_usage.token_sum(web_search_requests) AS web_search_requests,
     coalesce(sum(cost_usd), 0.0) AS cost_usd,
     coalesce(sum(cost_usd) FILTER (WHERE agent_id IS NOT NULL), 0.0) AS subagent_cost_usd,
     coalesce(sum(cost_usd) FILTER (WHERE agent_id IS NOT NULL), 0.0) / nullif(coalesce(sum(cost_usd), 0.0), 0.0)
         AS subagent_cost_share,
-    CAST(coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0) + coalesce(cache_creation_tokens, 0)
-                      + coalesce(cache_read_tokens, 0)) FILTER (WHERE cost_usd IS NULL), 0) AS BIGINT) AS unpriced_tokens,
+    claude_usage.token_sum(CASE WHEN cost_usd IS NULL
+        THEN claude_usage.row_tokens(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) END) AS unpriced_tokens,
     coalesce(list(DISTINCT model ORDER BY model) FILTER (WHERE model IS NOT NULL), []) AS models
 FROM query_table(usage_table)
 WHERE kept IS NOT false
@@ -101,10 +101,10 @@ WITH
             block_first,
             max(occurred_at) AS last_activity,
             count(*) AS requests,
-            CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens,
-            CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens,
-            CAST(coalesce(sum(cache_creation_tokens), 0) AS BIGINT) AS cache_creation_tokens,
-            CAST(coalesce(sum(cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens,
+            claude_usage.token_sum(input_tokens) AS input_tokens,
+            claude_usage.token_sum(output_tokens) AS output_tokens,
+            claude_usage.token_sum(cache_creation_tokens) AS cache_creation_tokens,
+            claude_usage.token_sum(cache_read_tokens) AS cache_read_tokens,
             coalesce(sum(cost_usd), 0.0) AS cost_usd
         FROM cu_assigned GROUP BY block_first),
     cu_blocks AS (
@@ -113,7 +113,7 @@ WITH
             s.after_gap,
             lag(m.last_activity) OVER (ORDER BY s.first_activity) + l.len AS gap_start,
             m.requests, m.input_tokens, m.output_tokens, m.cache_creation_tokens, m.cache_read_tokens,
-            m.input_tokens + m.output_tokens + m.cache_creation_tokens + m.cache_read_tokens AS total_tokens,
+            CAST(least(claude_usage.row_tokens(m.input_tokens, m.output_tokens, m.cache_creation_tokens, m.cache_read_tokens), 9223372036854775807) AS BIGINT) AS total_tokens,
             m.cost_usd,
             coalesce(md.models, []) AS models,
             l.now < s.block_start + l.len AND l.now - m.last_activity < l.len AS is_active,

@@ -42,7 +42,8 @@ TABLES = [
 ]
 MACROS = ("attribute_events", "tool_daily", "plugin_daily",
           "attribute_usage", "subagent_cost_daily", "plugin_cost_daily",
-          "usage_rollup", "usage_sessions", "usage_blocks", "daily", "weekly", "monthly", "sessions", "blocks")
+          "usage_rollup", "usage_sessions", "usage_blocks", "daily", "weekly", "monthly", "sessions", "blocks",
+          "token_sum", "row_tokens")
 
 A1 = "alice/webapp/sess-a1.jsonl"
 A2 = "alice/infra/sess-a2.jsonl"

@@ -23,7 +23,7 @@ FUZZ_MAX_LEN ?= 4096
 HOSTILE := build/hostile
 HOSTILE_LARGE := build/hostile-large
 
-.PHONY: all release debug test unit hostile hostile-data sqltest smoke pipeline server split threads run conformance e2e peer bench bench-quick fuzz test-large clean venv
+.PHONY: all release debug test unit hostile hostile-data sqltest sqltest-1.5.6 dialect smoke pipeline server split threads run conformance e2e peer bench bench-quick fuzz test-large clean venv
 
 all: release
 
@@ -53,7 +53,7 @@ $(VENV)/.installed: test/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r test/requirements.txt
 	@touch $@
 
-test: unit hostile sqltest dialect smoke pipeline server split threads compat wheel-test
+test: unit hostile sqltest sqltest-1.5.6 dialect smoke pipeline server split threads compat wheel-test
 	@echo "make test: all green"
 
 unit:
@@ -74,6 +74,13 @@ sqltest: release venv hostile-data
 		$(PY) test/sqllogictest.py --extension $(RELEASE_EXT) test/sql/*.test
 	@# read_claude_usage again with every file's packed requests in the scratch file (1 byte budget).
 	CLAUDE_USAGE_SPILL_BYTES=1 $(PY) test/sqllogictest.py --extension $(RELEASE_EXT) test/sql/read_claude_usage.test
+
+# The suite again in Python duckdb 1.5.6, the DuckDB that DuckDB's own sqllogictest runner runs
+# under: SQL that only DuckDB 2.0 accepts fails here, as it would there.
+sqltest-1.5.6: release hostile-data .venv-duckdb-1.5.6/.installed
+	CLAUDE_USAGE_HOSTILE_UNREADABLE=$$(test -e $(HOSTILE)/unfit/unreadable.jsonl && echo 1) \
+	CLAUDE_USAGE_HOSTILE_READ_ERROR=$$(test -e $(HOSTILE)/unfit/read_error.jsonl && echo 1) \
+		.venv-duckdb-1.5.6/bin/python test/sqllogictest.py --extension $(RELEASE_EXT) test/sql/*.test
 
 # The runner refuses what DuckDB's own sqllogictest runner would not run the same way: one case each.
 dialect: venv

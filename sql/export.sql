@@ -23,9 +23,9 @@
 
 BEGIN TRANSACTION;
 
-SET VARIABLE claude_export_file = coalesce(getvariable('claude_export_shard'), 'data') || '_{i}';
+SET VARIABLE claude_export_file = coalesce(CAST(getvariable('claude_export_shard') AS VARCHAR), 'data') || '_{i}';
 SET VARIABLE claude_export_root = CASE
-    WHEN coalesce(getvariable('claude_export_to'), '') = ''
+    WHEN coalesce(CAST(getvariable('claude_export_to') AS VARCHAR), '') = ''
         THEN error('export.sql: SET VARIABLE claude_export_to = ''<folder or URL>'' first')
     ELSE rtrim(getvariable('claude_export_to'), '/') END;
 

@@ -56,7 +56,7 @@ SET VARIABLE claude_ingest_root = (
     SELECT scheme || lead || path || CASE WHEN path <> '' THEN '/' ELSE '' END FROM norm);
 
 CREATE OR REPLACE TEMP MACRO claude_ingest_user(path) AS coalesce(
-    getvariable('claude_username'),
+    CAST(getvariable('claude_username') AS VARCHAR),
     CASE WHEN starts_with(path, getvariable('claude_ingest_root'))
               AND contains(path[length(getvariable('claude_ingest_root')) + 1:], '/')
          THEN nullif(split_part(path[length(getvariable('claude_ingest_root')) + 1:], '/', 1), '') END);

@@ -365,8 +365,9 @@ def run_query(cursor, sql, scratch):
     if rel is None:
         return [], []
     # materialize() runs the statement once and keeps its rows; the VARCHAR
-    # projection then reads those rows without running the statement again.
-    result = rel.materialize()
+    # projection then reads those rows without running the statement again. (DuckDB 1.5's
+    # Python package has no materialize(): there the projection runs the statement, once.)
+    result = rel.materialize() if hasattr(rel, "materialize") else rel
     types = [str(t) for t in result.types]
     if not types:
         return [], []
@@ -380,7 +381,10 @@ def run_statement(cursor, sql):
     """Execute `sql` to completion (so that run-time errors surface)."""
     rel = cursor.sql(sql)
     if rel is not None:
-        rel.materialize()
+        if hasattr(rel, "materialize"):
+            rel.materialize()
+        else:
+            rel.fetchall()
 
 
 def result_hash(values):

@@ -1,6 +1,7 @@
 -- Usage attribution: which Task/Agent call (and so which subagent type and plugin) each API
 -- request of read_claude_usage belongs to, and daily cost reports over the result. Loaded at
--- LOAD right after macros.sql, into the same in-memory catalog claude_usage. Table arguments
+-- LOAD after macros.sql, reports.sql and reports_paths.sql (src/lib.rs), into the same
+-- in-memory catalog claude_usage. Table arguments
 -- are table names (query_table), so a table, a view or a CTE works.
 
 -- The requests of `usage` (read_claude_usage columns; needs session_id, agent_id, occurred_at)
@@ -103,7 +104,8 @@ LEFT JOIN cu_roots AS r ON r.session_id = c.session_id AND r.start_tool_id = c.t
 -- Daily cost per subagent type of an attributed usage table (attribute_usage's output; needs
 -- occurred_at, kept, subagent_type, the token columns and cost_usd): UTC days from since_day
 -- on (all days when NULL). Only rows with kept (read_claude_usage(..., dedup := false) keeps
--- every line and flags the one that counts; the de-duplicated output is all kept), so a
+-- every line and flags the one that counts; the de-duplicated output is all kept; a NULL kept
+-- counts, as in the reports), so a
 -- request counts once. Main-thread requests and agents without a spawner: subagent_type NULL.
 -- cost_usd sums the priced requests (0 when none); unpriced_tokens: input + output +
 -- cache_creation + cache_read of the requests without a price (cost_usd NULL). Token sums
@@ -123,7 +125,7 @@ SELECT
     claude_usage.token_sum(CASE WHEN cost_usd IS NULL
         THEN claude_usage.row_tokens(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) END) AS unpriced_tokens
 FROM query_table(attributed)
-WHERE kept
+WHERE kept IS NOT false
   AND (since_day IS NULL OR CAST(occurred_at AS DATE) >= CAST(since_day AS DATE))
 GROUP BY ALL;
 
@@ -145,6 +147,6 @@ SELECT
     claude_usage.token_sum(CASE WHEN cost_usd IS NULL
         THEN claude_usage.row_tokens(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) END) AS unpriced_tokens
 FROM query_table(attributed)
-WHERE kept
+WHERE kept IS NOT false
   AND (since_day IS NULL OR CAST(occurred_at AS DATE) >= CAST(since_day AS DATE))
 GROUP BY ALL;

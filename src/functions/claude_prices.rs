@@ -1,7 +1,7 @@
 //! `claude_prices([prices := NULL])`: the price table in effect, one row per model (the
 //! built-in table, with the session's `claude_usage_prices` file and the `prices` file over it).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::ffi::chunk::OutputChunk;
@@ -42,10 +42,10 @@ pub struct Bind {
     prices: Arc<PriceTable>,
 }
 
-/// The rows are written once, by the first thread that asks.
+/// The rows are handed out in chunks to whichever thread asks.
 pub struct Global {
     columns: Vec<usize>,
-    written: AtomicBool,
+    next_row: AtomicUsize,
 }
 
 impl TableFunction for ClaudePrices {
@@ -65,7 +65,7 @@ impl TableFunction for ClaudePrices {
     }
 
     fn init(info: &InitInfo, _bind: &Bind) -> Result<Global, String> {
-        Ok(Global { columns: info.projected_columns(), written: AtomicBool::new(false) })
+        Ok(Global { columns: info.projected_columns(), next_row: AtomicUsize::new(0) })
     }
 
     fn local_init(_bind: &Bind) -> Result<(), String> {
@@ -73,11 +73,9 @@ impl TableFunction for ClaudePrices {
     }
 
     fn scan(bind: &Bind, global: &Global, _local: &mut (), out: &mut OutputChunk) -> Result<(), String> {
-        let rows = bind.prices.rows();
-        if global.written.swap(true, Ordering::Relaxed) || rows.len() > out.capacity() {
-            out.set_len(0);
-            return Ok(());
-        }
+        let all = bind.prices.rows();
+        let from = global.next_row.fetch_add(out.capacity(), Ordering::Relaxed).min(all.len());
+        let rows = &all[from..(from + out.capacity()).min(all.len())];
         let rate = |r: &Rates, k: usize| [r.input, r.output, r.cache_write_5m, r.cache_write_1h, r.cache_read][k];
         for (i, &col) in global.columns.iter().enumerate() {
             let mut v = out.column(i);

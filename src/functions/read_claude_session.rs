@@ -130,6 +130,7 @@ fn write_events(out: &mut OutputChunk, columns: &[usize], files: &[String], piec
         let mut r = 0;
         for piece in pieces {
             let (path, session_id) = (files[piece.file].as_str(), piece.output.session_id.as_str());
+            let file_agent = if col == 18 { file_agent_id(path) } else { None };
             let texts = &piece.output.texts;
             for e in &piece.output.events[piece.rows.clone()] {
                 match col {
@@ -151,7 +152,7 @@ fn write_events(out: &mut OutputChunk, columns: &[usize], files: &[String], piec
                     15 => v.set_i64(r, e.line_number as i64),
                     16 => v.set_opt_bool(r, e.is_sidechain),
                     17 => v.set_opt_str(r, texts.opt(e.tool_input)),
-                    18 => v.set_opt_str(r, texts.opt(e.agent_id).or_else(|| file_agent_id(path))),
+                    18 => v.set_opt_str(r, texts.opt(e.agent_id).or(file_agent)),
                     19 => v.set_opt_str(r, texts.opt(e.spawned_agent_id)),
                     _ => v.set_null(r),
                 }

@@ -15,7 +15,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use crate::ffi::chunk::OutputChunk;
 use crate::ffi::panic_message;
@@ -114,8 +114,21 @@ struct Collected {
     /// Packed bytes held in memory, and the most that may be.
     in_memory: u64,
     budget: u64,
-    scratch: Option<File>,
+    scratch: Option<Arc<File>>,
     scratch_len: u64,
+}
+
+/// Packed bytes to write into the scratch file, at `offset`, once the lock is released.
+struct Spill {
+    file: Arc<File>,
+    offset: u64,
+    bytes: Vec<u8>,
+}
+
+impl Spill {
+    fn write(self) -> Result<(), String> {
+        self.file.write_all_at(&self.bytes, self.offset).map_err(|e| format!("cannot write the scratch file: {e}"))
+    }
 }
 
 /// Once every file is in: the files with requests in sorted order (their position is their
@@ -123,33 +136,33 @@ struct Collected {
 struct Ready {
     files: Vec<(usize, FileRequests)>,
     verdicts: Dedup,
-    scratch: Option<File>,
+    scratch: Option<Arc<File>>,
 }
 
 impl Collected {
-    /// Keeps a file's packed requests: in memory within the budget, else in the scratch file.
-    fn store(&mut self, file: usize, session_id: String, packed: PackedFile) -> Result<(), String> {
+    /// Keeps a file's packed requests: in memory within the budget, else in the scratch file,
+    /// at a place reserved here and written by the caller once the lock is released (no
+    /// thread reads a file's bytes before every thread has finished reading).
+    fn store(&mut self, file: usize, session_id: String, packed: PackedFile) -> Result<Option<Spill>, String> {
         let PackedFile { packed, verdict_input } = packed;
         let len = packed.bytes.len();
-        let bytes = if self.in_memory + len as u64 <= self.budget {
+        let (bytes, spill) = if self.in_memory + len as u64 <= self.budget {
             self.in_memory += len as u64;
-            Stored::Memory(packed.bytes)
+            (Stored::Memory(packed.bytes), None)
         } else {
-            let scratch = match &mut self.scratch {
-                Some(f) => f,
+            let scratch = match &self.scratch {
+                Some(f) => Arc::clone(f),
                 None => {
-                    self.scratch.insert(tempfile::tempfile().map_err(|e| format!("cannot create a scratch file: {e}"))?)
+                    let f = tempfile::tempfile().map_err(|e| format!("cannot create a scratch file: {e}"))?;
+                    Arc::clone(self.scratch.insert(Arc::new(f)))
                 }
             };
-            scratch
-                .write_all_at(&packed.bytes, self.scratch_len)
-                .map_err(|e| format!("cannot write the scratch file: {e}"))?;
             let offset = self.scratch_len;
             self.scratch_len += len as u64;
-            Stored::Spilled { offset, len }
+            (Stored::Spilled { offset, len }, Some(Spill { file: scratch, offset, bytes: packed.bytes }))
         };
         self.files[file] = Some(FileRequests { session_id, dict: packed.dict, bytes, verdict_input });
-        Ok(())
+        Ok(spill)
     }
 
     /// Adds the files in sorted order to the verdicts, as far as every earlier file is done
@@ -165,7 +178,7 @@ impl Collected {
 }
 
 /// A file's packed bytes (read back from the scratch file into `buf` when spilled).
-fn read_back<'a>(f: &'a FileRequests, scratch: Option<&File>, buf: &'a mut Vec<u8>) -> Result<&'a [u8], String> {
+fn read_back<'a>(f: &'a FileRequests, scratch: Option<&Arc<File>>, buf: &'a mut Vec<u8>) -> Result<&'a [u8], String> {
     match &f.bytes {
         Stored::Memory(b) => Ok(b),
         Stored::Spilled { offset, len } => {
@@ -190,6 +203,9 @@ pub struct Local {
     reader: ThreadReader,
     started: bool,
     place: Option<Place>,
+    /// The spilled file this thread is writing, read back once (a position in
+    /// `Ready::files`, its bytes).
+    spilled: OnceCell<(usize, Vec<u8>)>,
 }
 
 impl TableFunction for ReadClaudeUsage {
@@ -222,7 +238,7 @@ impl TableFunction for ReadClaudeUsage {
     }
 
     fn local_init(_bind: &ScanBind) -> Result<Local, String> {
-        Ok(Local { reader: ThreadReader::default(), started: false, place: None })
+        Ok(Local { reader: ThreadReader::default(), started: false, place: None, spilled: OnceCell::new() })
     }
 
     fn scan(bind: &ScanBind, global: &Global, local: &mut Local, out: &mut OutputChunk) -> Result<(), String> {
@@ -235,7 +251,14 @@ impl TableFunction for ReadClaudeUsage {
             out.set_len(0);
             return Ok(());
         };
-        write_chunk(out, bind, global, ready, local)
+        // A chunk stops before a second spilled file; one that stopped there with no row (the
+        // first had no kept row) must not end this thread's scan: go on with the next.
+        loop {
+            let rows = write_chunk(out, bind, global, ready, local)?;
+            if rows > 0 || local.place.is_none() {
+                return Ok(());
+            }
+        }
     }
 }
 
@@ -246,13 +269,21 @@ fn collect(bind: &ScanBind, global: &Global, local: &mut Local) -> Result<(), St
     lock(&global.collected).scanning += 1;
     // Whatever happens (an error, a panic), the waiting threads must hear of it.
     let read = catch_unwind(AssertUnwindSafe(|| {
-        while let Some((file, output)) = global.scan.scan.next_file(&mut local.reader, bind)? {
+        while let Some((file, output)) = global.scan.scan.next_outcome(&mut local.reader, bind)? {
             let mut collected = lock(&global.collected);
-            if let Some(packed) = output.requests.filter(|p| !p.is_empty()) {
-                collected.store(file, output.session_id, packed)?;
+            let mut spill = None;
+            if let Some(output) = output {
+                if let Some(packed) = output.requests.filter(|p| !p.is_empty()) {
+                    spill = collected.store(file, output.session_id, packed)?;
+                }
             }
+            // Skipped as unreadable, or read: done either way.
             collected.done[file] = true;
             collected.advance(false);
+            drop(collected);
+            if let Some(spill) = spill {
+                spill.write()?;
+            }
         }
         Ok::<_, String>(())
     }))
@@ -301,12 +332,16 @@ fn write_chunk(
     global: &Global,
     ready: &Ready,
     local: &mut Local,
-) -> Result<(), String> {
-    // A spilled file read back (one per chunk: the rows borrow it).
-    let spilled: OnceCell<Vec<u8>> = OnceCell::new();
+) -> Result<usize, String> {
+    // The spilled file read back is kept across chunks while this thread writes it; a chunk
+    // reads back at most one (its rows borrow the bytes).
+    if local.spilled.get().is_some_and(|(file, _)| local.place.is_none_or(|p| p.file != *file)) {
+        local.spilled.take();
+    }
+    let (spilled, place_slot) = (&local.spilled, &mut local.place);
     let mut rows: Vec<(usize, &str, RequestRow<'_>, Standing)> = Vec::new();
     while rows.len() < out.capacity() {
-        let place = match local.place {
+        let place = match *place_slot {
             Some(p) => p,
             None => {
                 let file = global.next_file.fetch_add(1, Ordering::Relaxed);
@@ -319,16 +354,19 @@ fn write_chunk(
         let (index, f) = &ready.files[place.file];
         let bytes: &[u8] = match &f.bytes {
             Stored::Memory(b) => b,
-            Stored::Spilled { .. } => {
-                if spilled.get().is_some() {
-                    local.place = Some(place);
+            Stored::Spilled { .. } => match spilled.get() {
+                Some((file, bytes)) if *file == place.file => bytes,
+                Some(_) => {
+                    *place_slot = Some(place);
                     break;
                 }
-                let mut buf = Vec::new();
-                read_back(f, ready.scratch.as_ref(), &mut buf)?;
-                let _ = spilled.set(buf);
-                spilled.get().expect("just set")
-            }
+                None => {
+                    let mut buf = Vec::new();
+                    read_back(f, ready.scratch.as_ref(), &mut buf)?;
+                    let _ = spilled.set((place.file, buf));
+                    &spilled.get().expect("just set").1
+                }
+            },
         };
         let mut it = Packed::rows(&f.dict, &bytes[place.offset..]);
         let mut row = place.row;
@@ -341,11 +379,11 @@ fn write_chunk(
             }
         }
         let offset = bytes.len() - it.remaining();
-        local.place = (it.remaining() > 0).then_some(Place { file: place.file, offset, row });
+        *place_slot = (it.remaining() > 0).then_some(Place { file: place.file, offset, row });
     }
     write_rows(out, &global.scan.columns, bind, &rows);
     out.set_len(rows.len());
-    Ok(())
+    Ok(rows.len())
 }
 
 fn write_rows(

@@ -659,6 +659,22 @@ impl Scan {
         local: &mut ThreadReader,
         bind: &ScanBind,
     ) -> Result<Option<(usize, SessionOutput)>, String> {
+        loop {
+            match self.next_outcome(local, bind)? {
+                None => return Ok(None),
+                Some((file, Some(output))) => return Ok(Some((file, output))),
+                Some((_, None)) => continue,
+            }
+        }
+    }
+
+    /// [`Scan::next_file`], with the files skipped as unreadable too (their output `None`), for
+    /// a consumer that must know every file's fate.
+    pub fn next_outcome(
+        &self,
+        local: &mut ThreadReader,
+        bind: &ScanBind,
+    ) -> Result<Option<(usize, Option<SessionOutput>)>, String> {
         let shared = &*self.shared;
         self.reap_helpers();
         let first_call = local.fs.is_none();
@@ -676,10 +692,7 @@ impl Scan {
             if let Some((file, output)) = shared.pop(&mut board) {
                 // A slot of the read-ahead window is free again.
                 shared.changed.notify_all();
-                match output {
-                    Some(output) => return Ok(Some((file, output))),
-                    None => continue,
-                }
+                return Ok(Some((file, output)));
             }
             if let Some(unit) = shared.take(&mut board) {
                 local.taken += 1;

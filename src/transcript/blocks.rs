@@ -16,8 +16,9 @@
 //!
 //! `length` is `hours` as ccusage computes it: `hours * 3_600_000` truncated to whole
 //! milliseconds. Instants are microseconds since the epoch (UTC), as DuckDB's TIMESTAMP.
-//! The SQL macro `claude_usage.blocks` (sql/macros.sql) derives everything else (ends, gap rows,
-//! activity, burn rate) from these starts.
+//! The SQL macro `claude_usage.usage_blocks` (sql/reports.sql; `claude_usage.blocks` over files
+//! in sql/reports_paths.sql) derives everything else (ends, gap rows, activity, burn rate) from
+//! these starts.
 
 /// The block length ccusage uses when none is given.
 pub const DEFAULT_BLOCK_HOURS: f64 = 5.0;

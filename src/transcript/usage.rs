@@ -358,13 +358,6 @@ impl RequestRow<'_> {
     pub fn rank(&self) -> Rank {
         Rank::new(self.is_sidechain, &self.counts, self.speed.is_some())
     }
-
-    /// The cost under `prices` (`None`: no price row, or no rate for this request).
-    pub fn cost<'p>(&self, prices: &'p PriceTable) -> Option<(&'p prices::Price, prices::Cost)> {
-        let price = prices.lookup(self.model?)?;
-        let cost = price.cost(&self.counts.priced(self.speed == Some("fast")))?;
-        Some((price, cost))
-    }
 }
 
 /// One file's requests packed into bytes (about 90 per request instead of a few hundred as
@@ -640,11 +633,6 @@ impl Dedup {
             }
         }
     }
-
-    /// Requests (keyed ones once, plus every row without a key) over the files added.
-    pub fn requests(&self) -> usize {
-        self.groups.len() + self.row_groups.iter().flatten().filter(|&&g| g == u32::MAX).count()
-    }
 }
 
 /// The agent of a subagent transcript, from its file name `agent-<id>.jsonl`.
@@ -746,7 +734,6 @@ mod tests {
         assert_eq!(d.standing(1, 0, 1), Standing { kept: false, duplicate_lines: 3 });
         assert_eq!(d.standing(1, 1, 1), Standing { kept: true, duplicate_lines: 2 });
         assert_eq!(d.standing(1, 2, 1), Standing { kept: true, duplicate_lines: 1 });
-        assert_eq!(d.requests(), 3);
         // Keys: the request id matters, and "no request id" is not an empty one.
         assert_ne!(request_key("m", Some("r")), request_key("m", Some("")));
         assert_ne!(request_key("m", Some("")), request_key("m", None));

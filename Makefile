@@ -1,7 +1,9 @@
 # claude_usage: a DuckDB extension for Claude Code session transcripts.
 #
 #   make run      build, install the pinned DuckDB CLI, print an overview, open the shell
-#   make test     cargo test, hostile files, the sqllogictest suite and the Python tests in pinned stock DuckDBs
+#   make test     cargo test, hostile files, the sqllogictest suite (in duckdb 2.0.0 and 1.5.6), the dialect
+#                 check, the pipeline and server tests, every supported DuckDB (compat) and the wheel
+#   make wheel    build/wheel/claude_usage-*.whl: the extension for Python, no Rust needed
 #   make release  build/release/claude_usage.duckdb_extension   (make debug: build/debug/)
 #   make conformance   compare with the reference oracle (needs ../shared)
 #   make peer     compare daily/blocks with ccusage 20.0.24 from npm (skipped without npm)

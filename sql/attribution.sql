@@ -111,42 +111,15 @@ LEFT JOIN cu_roots AS r ON r.session_id = c.session_id AND r.start_tool_id = c.t
 -- cache_creation + cache_read of the requests without a price (cost_usd NULL). Token sums
 -- saturate at the BIGINT maximum, as the summaries' do.
 CREATE OR REPLACE MACRO claude_usage.subagent_cost_daily(attributed, since_day := NULL) AS TABLE
-SELECT
-    CAST(occurred_at AS DATE) AS day,
-    subagent_type,
-    count(*) AS requests,
-    claude_usage.token_sum(input_tokens) AS input_tokens,
-    claude_usage.token_sum(output_tokens) AS output_tokens,
-    claude_usage.token_sum(cache_creation_tokens) AS cache_creation_tokens,
-    claude_usage.token_sum(cache_creation_5m_tokens) AS cache_creation_5m_tokens,
-    claude_usage.token_sum(cache_creation_1h_tokens) AS cache_creation_1h_tokens,
-    claude_usage.token_sum(cache_read_tokens) AS cache_read_tokens,
-    coalesce(sum(cost_usd), 0.0) AS cost_usd,
-    claude_usage.token_sum(CASE WHEN cost_usd IS NULL
-        THEN claude_usage.row_tokens(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) END) AS unpriced_tokens
-FROM query_table(attributed)
-WHERE kept IS NOT false
-  AND (since_day IS NULL OR CAST(occurred_at AS DATE) >= CAST(since_day AS DATE))
-GROUP BY ALL;
+WITH cu_days AS (
+    SELECT CAST(occurred_at AS DATE) AS day, * FROM query_table(attributed)
+    WHERE since_day IS NULL OR CAST(occurred_at AS DATE) >= CAST(since_day AS DATE))
+SELECT * EXCLUDE (web_search_requests) FROM claude_usage.usage_totals('cu_days', ['day', 'subagent_type']);
 
 -- Daily cost per plugin (source, ref_id) of an attributed usage table, same rules as
 -- subagent_cost_daily; everything not attributed to a plugin is ('builtin', NULL).
 CREATE OR REPLACE MACRO claude_usage.plugin_cost_daily(attributed, since_day := NULL) AS TABLE
-SELECT
-    CAST(occurred_at AS DATE) AS day,
-    source,
-    ref_id,
-    count(*) AS requests,
-    claude_usage.token_sum(input_tokens) AS input_tokens,
-    claude_usage.token_sum(output_tokens) AS output_tokens,
-    claude_usage.token_sum(cache_creation_tokens) AS cache_creation_tokens,
-    claude_usage.token_sum(cache_creation_5m_tokens) AS cache_creation_5m_tokens,
-    claude_usage.token_sum(cache_creation_1h_tokens) AS cache_creation_1h_tokens,
-    claude_usage.token_sum(cache_read_tokens) AS cache_read_tokens,
-    coalesce(sum(cost_usd), 0.0) AS cost_usd,
-    claude_usage.token_sum(CASE WHEN cost_usd IS NULL
-        THEN claude_usage.row_tokens(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) END) AS unpriced_tokens
-FROM query_table(attributed)
-WHERE kept IS NOT false
-  AND (since_day IS NULL OR CAST(occurred_at AS DATE) >= CAST(since_day AS DATE))
-GROUP BY ALL;
+WITH cu_days AS (
+    SELECT CAST(occurred_at AS DATE) AS day, * FROM query_table(attributed)
+    WHERE since_day IS NULL OR CAST(occurred_at AS DATE) >= CAST(since_day AS DATE))
+SELECT * EXCLUDE (web_search_requests) FROM claude_usage.usage_totals('cu_days', ['day', 'source', 'ref_id']);

@@ -11,14 +11,13 @@
 -- cost_usd sums the priced rows (0 when none is priced); unpriced_tokens counts the tokens
 -- (input + output + cache writes + cache reads) of rows without a price.
 
--- One row per period, project and model. period: 'day' (the day), 'week' (its Monday),
--- 'month' (its first day), or any other date_trunc part of a day or more; the day is
--- occurred_at (UTC) seen in DuckDB's TimeZone setting.
-CREATE OR REPLACE MACRO claude_usage.usage_rollup(usage_table, period := 'day') AS TABLE
+-- The totals of the kept rows of `rows` (a table name with read_claude_usage's counters and
+-- cost_usd) per the columns named in `keys` (in the table's column order): requests, the six
+-- token counts, web searches, cost_usd and unpriced_tokens. What every cost report sums with
+-- (here, and the subagent and plugin reports of attribution.sql).
+CREATE OR REPLACE MACRO claude_usage.usage_totals(rows, keys) AS TABLE
 SELECT
-    CAST(date_trunc(period, CAST(timezone('UTC', occurred_at) AS DATE)) AS DATE) AS period,
-    project,
-    model,
+    COLUMNS(lambda c: list_contains(keys, c)),
     count(*) AS requests,
     claude_usage.token_sum(input_tokens) AS input_tokens,
     claude_usage.token_sum(output_tokens) AS output_tokens,
@@ -30,9 +29,18 @@ SELECT
     coalesce(sum(cost_usd), 0.0) AS cost_usd,
     claude_usage.token_sum(CASE WHEN cost_usd IS NULL
         THEN claude_usage.row_tokens(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) END) AS unpriced_tokens
-FROM query_table(usage_table)
+FROM query_table(rows)
 WHERE kept IS NOT false
-GROUP BY ALL
+GROUP BY ALL;
+
+-- One row per period, project and model. period: 'day' (the day), 'week' (its Monday),
+-- 'month' (its first day), or any other date_trunc part of a day or more; the day is
+-- occurred_at (UTC) seen in DuckDB's TimeZone setting.
+CREATE OR REPLACE MACRO claude_usage.usage_rollup(usage_table, period := 'day') AS TABLE
+WITH cu_periods AS (
+    SELECT CAST(date_trunc(period, CAST(timezone('UTC', occurred_at) AS DATE)) AS DATE) AS period, *
+    FROM query_table(usage_table))
+SELECT * FROM claude_usage.usage_totals('cu_periods', ['period', 'project', 'model'])
 ORDER BY 1, 2 NULLS FIRST, 3 NULLS FIRST;
 
 -- One row per session_id, main thread and subagents together. project: the main thread's

@@ -43,7 +43,7 @@ TABLES = [
 MACROS = ("attribute_events", "tool_daily", "plugin_daily",
           "attribute_usage", "subagent_cost_daily", "plugin_cost_daily",
           "usage_rollup", "usage_sessions", "usage_blocks", "daily", "weekly", "monthly", "sessions", "blocks",
-          "token_sum", "row_tokens")
+          "token_sum", "row_tokens", "usage_totals")
 
 A1 = "alice/webapp/sess-a1.jsonl"
 A2 = "alice/infra/sess-a2.jsonl"

@@ -100,12 +100,9 @@ CREATE OR REPLACE TEMP MACRO claude_ingest_request_key(message_id, request_id, f
          ELSE 'l' || line_number || ':' || filename END;
 
 -- A line's token total as the keep rule compares it: input + output + cache writes + cache reads,
--- saturating at the BIGINT maximum; and a sum of counts, saturating likewise.
--- (least() skips NULLs: every argument is made non-NULL first.)
+-- saturating at the BIGINT maximum as read_claude_usage's does.
 CREATE OR REPLACE TEMP MACRO claude_ingest_total(i, o, cc, cr) AS
-    least(CAST(coalesce(i, 0) AS HUGEINT) + coalesce(o, 0) + coalesce(cc, 0) + coalesce(cr, 0), 9223372036854775807);
-CREATE OR REPLACE TEMP MACRO claude_ingest_sum(x) AS
-    CAST(least(coalesce(sum(CAST(x AS HUGEINT)), 0), 9223372036854775807) AS BIGINT);
+    least(claude_usage.row_tokens(i, o, cc, cr), 9223372036854775807);
 
 -- Every request line of the changed files (kept and duplicate_lines are recomputed below, over
 -- the whole table).
@@ -188,22 +185,12 @@ WHERE day IN (SELECT day FROM claude_ingest_days)
    OR (day IS NULL AND EXISTS (SELECT 1 FROM claude_ingest_days WHERE day IS NULL));
 
 INSERT INTO usage_cost_daily BY NAME
-SELECT CAST(occurred_at AS DATE) AS day, username, project, model, source, ref_id,
-    count(*) AS requests,
-    claude_ingest_sum(input_tokens) AS input_tokens,
-    claude_ingest_sum(output_tokens) AS output_tokens,
-    claude_ingest_sum(cache_creation_tokens) AS cache_creation_tokens,
-    claude_ingest_sum(cache_creation_5m_tokens) AS cache_creation_5m_tokens,
-    claude_ingest_sum(cache_creation_1h_tokens) AS cache_creation_1h_tokens,
-    claude_ingest_sum(cache_read_tokens) AS cache_read_tokens,
-    coalesce(sum(cost_usd), 0) AS cost_usd,
-    CAST(least(coalesce(sum(claude_ingest_total(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens))
-        FILTER (WHERE cost_usd IS NULL), 0), 9223372036854775807) AS BIGINT) AS unpriced_tokens
-FROM usage_requests
-WHERE kept
-  AND (CAST(occurred_at AS DATE) IN (SELECT day FROM claude_ingest_days)
+WITH claude_ingest_day_rows AS (
+    SELECT CAST(occurred_at AS DATE) AS day, * FROM usage_requests
+    WHERE CAST(occurred_at AS DATE) IN (SELECT day FROM claude_ingest_days)
        OR (occurred_at IS NULL AND EXISTS (SELECT 1 FROM claude_ingest_days WHERE day IS NULL)))
-GROUP BY ALL;
+SELECT * EXCLUDE (web_search_requests)
+FROM claude_usage.usage_totals('claude_ingest_day_rows', ['day', 'project', 'model', 'username', 'source', 'ref_id']);
 
 DELETE FROM usage_ingested_files WHERE filename IN (SELECT filename FROM claude_ingest_changed);
 INSERT INTO usage_ingested_files BY NAME

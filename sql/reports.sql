@@ -47,31 +47,30 @@ ORDER BY 1, 2 NULLS FIRST, 3 NULLS FIRST;
 -- project at its first request (a session of subagent rows only: theirs). models: the models
 -- used, sorted. subagent_cost_share: subagent_cost_usd / cost_usd (NULL when cost_usd is 0).
 CREATE OR REPLACE MACRO claude_usage.usage_sessions(usage_table) AS TABLE
+WITH
+    cu_totals AS (SELECT * FROM claude_usage.usage_totals(usage_table, ['session_id'])),
+    cu_more AS (
+        SELECT
+            session_id,
+            coalesce(arg_min(project, occurred_at) FILTER (WHERE agent_id IS NULL), arg_min(project, occurred_at))
+                AS project,
+            min(occurred_at) AS first_activity,
+            max(occurred_at) AS last_activity,
+            count(*) FILTER (WHERE agent_id IS NOT NULL) AS subagent_requests,
+            coalesce(sum(cost_usd) FILTER (WHERE agent_id IS NOT NULL), 0.0) AS subagent_cost_usd,
+            coalesce(list(DISTINCT model ORDER BY model) FILTER (WHERE model IS NOT NULL), []) AS models
+        FROM query_table(usage_table)
+        WHERE kept IS NOT false
+        GROUP BY session_id)
 SELECT
-    session_id,
-    coalesce(arg_min(project, occurred_at) FILTER (WHERE agent_id IS NULL), arg_min(project, occurred_at)) AS project,
-    min(occurred_at) AS first_activity,
-    max(occurred_at) AS last_activity,
-    count(*) AS requests,
-    count(*) FILTER (WHERE agent_id IS NOT NULL) AS subagent_requests,
-    claude_usage.token_sum(input_tokens) AS input_tokens,
-    claude_usage.token_sum(output_tokens) AS output_tokens,
-    claude_usage.token_sum(cache_creation_tokens) AS cache_creation_tokens,
-    claude_usage.token_sum(cache_creation_5m_tokens) AS cache_creation_5m_tokens,
-    claude_usage.token_sum(cache_creation_1h_tokens) AS cache_creation_1h_tokens,
-    claude_usage.token_sum(cache_read_tokens) AS cache_read_tokens,
-    claude_usage.token_sum(web_search_requests) AS web_search_requests,
-    coalesce(sum(cost_usd), 0.0) AS cost_usd,
-    coalesce(sum(cost_usd) FILTER (WHERE agent_id IS NOT NULL), 0.0) AS subagent_cost_usd,
-    coalesce(sum(cost_usd) FILTER (WHERE agent_id IS NOT NULL), 0.0) / nullif(coalesce(sum(cost_usd), 0.0), 0.0)
-        AS subagent_cost_share,
-    claude_usage.token_sum(CASE WHEN cost_usd IS NULL
-        THEN claude_usage.row_tokens(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) END) AS unpriced_tokens,
-    coalesce(list(DISTINCT model ORDER BY model) FILTER (WHERE model IS NOT NULL), []) AS models
-FROM query_table(usage_table)
-WHERE kept IS NOT false
-GROUP BY session_id
-ORDER BY first_activity, session_id;
+    t.session_id, m.project, m.first_activity, m.last_activity, t.requests, m.subagent_requests,
+    t.input_tokens, t.output_tokens, t.cache_creation_tokens, t.cache_creation_5m_tokens,
+    t.cache_creation_1h_tokens, t.cache_read_tokens, t.web_search_requests, t.cost_usd,
+    m.subagent_cost_usd, m.subagent_cost_usd / nullif(t.cost_usd, 0.0) AS subagent_cost_share,
+    t.unpriced_tokens, m.models
+FROM cu_totals AS t
+JOIN cu_more AS m ON m.session_id IS NOT DISTINCT FROM t.session_id
+ORDER BY m.first_activity, t.session_id;
 
 -- Billing blocks over all rows of usage_table (one account), as ccusage's `blocks`: the block
 -- starts come from claude_block_starts (floor to the UTC hour; a request more than `hours` after
